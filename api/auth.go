@@ -1,0 +1,222 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/store"
+)
+
+// LoginInput is the body of POST /auth/login.
+type LoginInput struct {
+	Body struct {
+		Username string `json:"username" minLength:"1" maxLength:"254" doc:"Username (case-insensitive)" example:"admin"`
+		Password string `json:"password" minLength:"1" maxLength:"128" doc:"Password" example:"correct horse battery"`
+	}
+}
+
+// TokenBody is a fresh token pair.
+type TokenBody struct {
+	AccessToken      string   `json:"accessToken" doc:"JWT to send as Authorization: Bearer"`
+	RefreshToken     string   `json:"refreshToken" doc:"Opaque, single-use token for POST /auth/refresh"`
+	TokenType        string   `json:"tokenType" example:"Bearer"`
+	ExpiresIn        int      `json:"expiresIn" doc:"Access-token lifetime in seconds"`
+	RefreshExpiresIn int      `json:"refreshExpiresIn" doc:"Refresh-token lifetime in seconds"`
+	User             UserBody `json:"user"`
+}
+
+// TokenOutput wraps TokenBody.
+type TokenOutput struct {
+	Body TokenBody
+}
+
+// RefreshInput is the body of POST /auth/refresh.
+type RefreshInput struct {
+	Body struct {
+		RefreshToken string `json:"refreshToken" minLength:"20" maxLength:"256" doc:"The refresh token from login or the previous refresh"`
+	}
+}
+
+// MeOutput is the caller's profile and permissions.
+type MeOutput struct {
+	Body struct {
+		User        UserBody `json:"user"`
+		Permissions []string `json:"permissions"`
+		SessionID   string   `json:"sessionId"`
+	}
+}
+
+func registerAuth(api huma.API, s *Server) {
+	register(api, op{ID: "login", Method: http.MethodPost, Path: "/auth/login", Tag: "Auth", Public: true,
+		Summary: "Sign in with username and password",
+		Desc: "Returns an access token and a refresh token. Unknown users and wrong passwords get the same " +
+			"`invalid-credentials` answer. Attempts are limited per client IP and per account (429 with Retry-After)."},
+		s.login)
+	register(api, op{ID: "refresh-token", Method: http.MethodPost, Path: "/auth/refresh", Tag: "Auth", Public: true,
+		Summary: "Exchange a refresh token for a new token pair",
+		Desc: "Refresh tokens are single-use: each call returns a new one. Presenting a token that was already " +
+			"used signs out the whole session (every token descended from the same login)."},
+		s.refresh)
+	register(api, op{ID: "logout", Method: http.MethodPost, Path: "/auth/logout", Tag: "Auth", Perm: auth.PermAccountSelf,
+		Summary: "Sign out the current session", Status: http.StatusNoContent},
+		s.logout)
+	register(api, op{ID: "get-me", Method: http.MethodGet, Path: "/auth/me", Tag: "Auth", Perm: auth.PermAccountSelf,
+		Summary: "The signed-in user and their permissions"},
+		s.me)
+}
+
+func (s *Server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error) {
+	info := infoFrom(ctx)
+	username := strings.ToLower(strings.TrimSpace(in.Body.Username))
+	info.AuditActor = username
+	if p := s.checkLoginRate(ctx, info.ClientIP, username); p != nil {
+		return nil, p
+	}
+
+	u, err := store.FindUserByUsername(ctx, s.db, username)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		_ = auth.VerifyPassword(s.dummyHash, in.Body.Password) // same work as a real check
+		return nil, s.loginFailed(ctx, username)
+	case err != nil:
+		return nil, err
+	}
+	if err := auth.VerifyPassword(u.PasswordHash, in.Body.Password); err != nil {
+		if !errors.Is(err, auth.ErrPasswordMismatch) {
+			return nil, err
+		}
+		return nil, s.loginFailed(ctx, username)
+	}
+	if !u.IsActive {
+		return nil, s.loginFailed(ctx, username)
+	}
+	info.AuditActorID = u.ID
+	_ = s.limiter.Reset(ctx, "login:account:"+username)
+
+	now := s.now()
+	token, hash := auth.NewRefreshToken()
+	sess := &store.Session{UserID: u.ID, TokenHash: hash, IP: info.ClientIP, UserAgent: info.UserAgent, ExpiresAt: now.Add(s.cfg.JWT.RefreshTTL)}
+	if err := store.CreateSession(ctx, s.db, sess); err != nil {
+		return nil, err
+	}
+	if err := store.TouchLogin(ctx, s.db, u.ID, now); err != nil {
+		s.log.WarnContext(ctx, "record login time", slog.String("error", err.Error()))
+	}
+	info.AuditResourceID = u.ID
+	return s.tokenPair(u, sess.FamilyID, token)
+}
+
+// checkLoginRate counts the attempt against the client IP and refuses when
+// the IP or the account (failures only) is over its limit.
+func (s *Server) checkLoginRate(ctx context.Context, ip, username string) *Problem {
+	ipLim, accLim := s.cfg.LoginRateIP, s.cfg.LoginRateAccount
+	ipRes, err := s.limiter.Hit(ctx, "login:ip:"+ip, ipLim.Limit, ipLim.Window)
+	if err != nil {
+		// Failing open here would let a Redis outage disable brute-force protection.
+		s.log.ErrorContext(ctx, "login rate limiter unavailable", slog.String("error", err.Error()))
+		return newProblem(http.StatusServiceUnavailable, CodeUnavailable, "sign-in is temporarily unavailable")
+	}
+	if !ipRes.Allowed {
+		return rateLimited(ipRes.Reset)
+	}
+	accRes, err := s.limiter.Peek(ctx, "login:account:"+username, accLim.Limit, accLim.Window)
+	if err != nil {
+		s.log.ErrorContext(ctx, "login rate limiter unavailable", slog.String("error", err.Error()))
+		return newProblem(http.StatusServiceUnavailable, CodeUnavailable, "sign-in is temporarily unavailable")
+	}
+	if !accRes.Allowed {
+		return rateLimited(accRes.Reset)
+	}
+	return nil
+}
+
+func (s *Server) loginFailed(ctx context.Context, username string) *Problem {
+	lim := s.cfg.LoginRateAccount
+	if _, err := s.limiter.Hit(ctx, "login:account:"+username, lim.Limit, lim.Window); err != nil {
+		s.log.WarnContext(ctx, "count failed login", slog.String("error", err.Error()))
+	}
+	return newProblem(http.StatusUnauthorized, CodeInvalidCredentials, "invalid username or password")
+}
+
+func (s *Server) tokenPair(u *store.User, familyID, refreshToken string) (*TokenOutput, error) {
+	access, err := s.tokens.Issue(u.ID, u.Username, auth.Role(u.Role), familyID)
+	if err != nil {
+		return nil, err
+	}
+	return &TokenOutput{Body: TokenBody{
+		AccessToken:      access,
+		RefreshToken:     refreshToken,
+		TokenType:        "Bearer",
+		ExpiresIn:        int(s.tokens.TTL() / time.Second),
+		RefreshExpiresIn: int(s.cfg.JWT.RefreshTTL / time.Second),
+		User:             userBody(u),
+	}}, nil
+}
+
+func (s *Server) refresh(ctx context.Context, in *RefreshInput) (*TokenOutput, error) {
+	info := infoFrom(ctx)
+	now := s.now()
+	token, hash := auth.NewRefreshToken()
+	next := &store.Session{TokenHash: hash, IP: info.ClientIP, UserAgent: info.UserAgent, ExpiresAt: now.Add(s.cfg.JWT.RefreshTTL)}
+	old, err := store.RotateSession(ctx, s.db, auth.HashRefreshToken(in.Body.RefreshToken), next, now)
+	invalid := newProblem(http.StatusUnauthorized, CodeInvalidToken, "refresh token is invalid, expired or already used")
+	switch {
+	case errors.Is(err, store.ErrSessionReused):
+		info.AuditActorID = old.UserID
+		if rerr := s.revoked.Revoke(ctx, old.FamilyID); rerr != nil {
+			return nil, rerr
+		}
+		s.log.WarnContext(ctx, "refresh token reuse: session family revoked", slog.String("user_id", old.UserID), slog.String("family_id", old.FamilyID))
+		return nil, invalid
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrSessionExpired):
+		return nil, invalid
+	case err != nil:
+		return nil, err
+	}
+	info.AuditActorID = old.UserID
+	u, err := store.FindUserByID(ctx, s.db, old.UserID)
+	if err != nil || !u.IsActive {
+		if _, rerr := store.RevokeFamily(ctx, s.db, old.FamilyID, "user disabled", now); rerr != nil {
+			return nil, rerr
+		}
+		return nil, invalid
+	}
+	info.AuditActor = u.Username
+	return s.tokenPair(u, old.FamilyID, token)
+}
+
+func (s *Server) logout(ctx context.Context, _ *struct{}) (*struct{}, error) {
+	p := auth.PrincipalFromContext(ctx)
+	if _, err := store.RevokeFamily(ctx, s.db, p.SessionID, "logout", s.now()); err != nil {
+		return nil, err
+	}
+	if err := s.revoked.Revoke(ctx, p.SessionID); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+func (s *Server) me(ctx context.Context, _ *struct{}) (*MeOutput, error) {
+	p := auth.PrincipalFromContext(ctx)
+	u, err := store.FindUserByID(ctx, s.db, p.UserID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, newProblem(http.StatusUnauthorized, CodeInvalidToken, "user no longer exists")
+		}
+		return nil, err
+	}
+	out := &MeOutput{}
+	out.Body.User = userBody(u)
+	out.Body.SessionID = p.SessionID
+	for _, perm := range auth.PermissionsOf(auth.Role(u.Role)) {
+		out.Body.Permissions = append(out.Body.Permissions, string(perm))
+	}
+	return out, nil
+}

@@ -1,0 +1,107 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/rollcall/rollcall/internal/auth"
+)
+
+// authorize is the one place access rules are enforced. Every operation
+// declares a permission or is explicitly public (see op); a request to a
+// non-public operation needs a valid, unrevoked access token (401 otherwise)
+// whose role grants the permission (403 otherwise). An operation with
+// neither is refused, so a mistake fails closed.
+func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
+	meta := hctx.Operation().Metadata
+	if public, _ := meta[metaPublic].(bool); public {
+		next(hctx)
+		return
+	}
+	perm, _ := meta[metaPermission].(auth.Permission)
+	if perm == "" {
+		s.writeMiddlewareProblem(hctx, newProblem(http.StatusForbidden, CodeForbidden, "operation has no access rule"))
+		return
+	}
+	p, problem := s.authenticate(hctx)
+	if problem != nil {
+		problem.headers = http.Header{"WWW-Authenticate": {`Bearer realm="rollcall"`}}
+		s.writeMiddlewareProblem(hctx, problem)
+		return
+	}
+	if info := infoFrom(hctx.Context()); info != nil {
+		info.Principal = p
+	}
+	if !p.Can(perm) {
+		s.writeMiddlewareProblem(hctx, newProblem(http.StatusForbidden, CodeForbidden, "your role does not have permission "+string(perm)))
+		return
+	}
+	if !s.allowAPIRate(hctx, p) {
+		return
+	}
+	next(huma.WithContext(hctx, auth.NewContextWithPrincipal(hctx.Context(), p)))
+}
+
+// authenticate verifies the bearer token and that its session is not revoked.
+func (s *Server) authenticate(hctx huma.Context) (*auth.Principal, *Problem) {
+	header := hctx.Header("Authorization")
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return nil, newProblem(http.StatusUnauthorized, CodeUnauthorized, "authentication required: send Authorization: Bearer <access token>")
+	}
+	claims, err := s.tokens.Parse(strings.TrimSpace(token))
+	if err != nil {
+		return nil, newProblem(http.StatusUnauthorized, CodeInvalidToken, "access token is invalid or expired")
+	}
+	revoked, err := s.revoked.IsRevoked(hctx.Context(), claims.SessionID)
+	if err != nil {
+		s.log.ErrorContext(hctx.Context(), "session revocation check failed", slog.String("error", err.Error()))
+		return nil, newProblem(http.StatusServiceUnavailable, CodeUnavailable, "cannot verify the session right now")
+	}
+	if revoked {
+		return nil, newProblem(http.StatusUnauthorized, CodeInvalidToken, "session has been signed out")
+	}
+	return &auth.Principal{UserID: claims.Subject, Username: claims.Username, Role: claims.Role, SessionID: claims.SessionID}, nil
+}
+
+// allowAPIRate applies the per-user API rate limit; on refusal it writes the
+// 429 and returns false. When Redis is unreachable the request is allowed
+// (the limiter protects capacity, it is not an access control).
+func (s *Server) allowAPIRate(hctx huma.Context, p *auth.Principal) bool {
+	lim := s.cfg.APIRateUser
+	if lim.Limit <= 0 {
+		return true
+	}
+	res, err := s.limiter.Hit(hctx.Context(), "api:user:"+p.UserID, lim.Limit, lim.Window)
+	if err != nil {
+		s.log.WarnContext(hctx.Context(), "api rate limiter unavailable", slog.String("error", err.Error()))
+		return true
+	}
+	setRateHeaders(hctx.SetHeader, res.Limit, res.Remaining, res.Reset)
+	if !res.Allowed {
+		s.writeMiddlewareProblem(hctx, rateLimited(res.Reset))
+		return false
+	}
+	return true
+}
+
+func (s *Server) writeMiddlewareProblem(hctx huma.Context, p *Problem) {
+	if info := infoFrom(hctx.Context()); info != nil {
+		p.RequestID = info.RequestID
+	}
+	for k, vs := range p.headers {
+		for _, v := range vs {
+			hctx.AppendHeader(k, v)
+		}
+	}
+	hctx.SetHeader("Content-Type", "application/problem+json")
+	hctx.SetStatus(p.Status)
+	if err := json.NewEncoder(hctx.BodyWriter()).Encode(p); err != nil && !errors.Is(err, http.ErrHandlerTimeout) {
+		s.log.WarnContext(hctx.Context(), "write problem", slog.String("error", err.Error()))
+	}
+}

@@ -1,0 +1,79 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// HealthCheck is the state of one dependency.
+type HealthCheck struct {
+	Status    string  `json:"status" enum:"up,down" doc:"up or down"`
+	LatencyMs float64 `json:"latencyMs"`
+	Reason    string  `json:"reason,omitempty" doc:"Why it is down (unreachable or timeout); details are in the server log"`
+}
+
+// HealthBody is the body of the health endpoints.
+type HealthBody struct {
+	Status string                 `json:"status" enum:"ok,unavailable"`
+	Down   []string               `json:"down,omitempty" doc:"Names of the dependencies that are down"`
+	Checks map[string]HealthCheck `json:"checks,omitempty"`
+}
+
+// HealthOutput carries the status code chosen at run time.
+type HealthOutput struct {
+	Status int
+	Body   HealthBody
+}
+
+func registerHealth(api huma.API, s *Server) {
+	register(api, op{ID: "health-live", Method: http.MethodGet, Path: "/health/live", Tag: "Health", Public: true,
+		Summary: "Liveness: the process is serving"},
+		func(ctx context.Context, _ *struct{}) (*HealthOutput, error) {
+			return &HealthOutput{Status: http.StatusOK, Body: HealthBody{Status: "ok"}}, nil
+		})
+	register(api, op{ID: "health-ready", Method: http.MethodGet, Path: "/health/ready", Tag: "Health", Public: true,
+		Summary: "Readiness: PostgreSQL, Redis, MinIO and Temporal answer",
+		Desc:    "503 names the dependencies that are down."},
+		s.ready)
+}
+
+func (s *Server) ready(ctx context.Context, _ *struct{}) (*HealthOutput, error) {
+	out := HealthBody{Status: "ok", Checks: make(map[string]HealthCheck, len(s.checks))}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for name, check := range s.checks {
+		wg.Go(func() {
+			cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			start := time.Now()
+			err := check(cctx)
+			hc := HealthCheck{Status: "up", LatencyMs: float64(time.Since(start).Microseconds()) / 1000}
+			if err != nil {
+				hc.Status, hc.Reason = "down", "unreachable"
+				if cctx.Err() != nil {
+					hc.Reason = "timeout"
+				}
+				s.log.WarnContext(ctx, "dependency down", slog.String("dependency", name), slog.String("error", err.Error()))
+			}
+			mu.Lock()
+			out.Checks[name] = hc
+			if err != nil {
+				out.Down = append(out.Down, name)
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	status := http.StatusOK
+	if len(out.Down) > 0 {
+		slices.Sort(out.Down)
+		out.Status, status = "unavailable", http.StatusServiceUnavailable
+	}
+	return &HealthOutput{Status: status, Body: out}, nil
+}

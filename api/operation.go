@@ -1,0 +1,69 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/rollcall/rollcall/internal/auth"
+)
+
+// Operation metadata keys read by the auth middleware.
+const (
+	metaPermission = "permission"
+	metaPublic     = "public"
+)
+
+// op describes one operation; exactly one of Perm or Public must be set, so
+// no operation can be registered without saying who may call it.
+type op struct {
+	ID      string
+	Method  string
+	Path    string
+	Summary string
+	Desc    string
+	Tag     string
+	Perm    auth.Permission
+	Public  bool
+	Status  int // default success status
+	// MaxBody overrides Huma's default request-body limit (1 MiB).
+	MaxBody int64
+}
+
+func (o op) operation() huma.Operation {
+	if (o.Perm == "") == !o.Public {
+		panic(fmt.Sprintf("api: operation %s must declare exactly one of a permission or public", o.ID))
+	}
+	hop := huma.Operation{
+		OperationID:   o.ID,
+		Method:        o.Method,
+		Path:          o.Path,
+		Summary:       o.Summary,
+		Description:   o.Desc,
+		Tags:          []string{o.Tag},
+		DefaultStatus: o.Status,
+		MaxBodyBytes:  o.MaxBody,
+		Metadata:      map[string]any{},
+	}
+	if o.Public {
+		hop.Metadata[metaPublic] = true
+		hop.Security = []map[string][]string{}
+	} else {
+		hop.Metadata[metaPermission] = o.Perm
+		hop.Security = []map[string][]string{{"bearer": {}}}
+		hop.Extensions = map[string]any{"x-permission": string(o.Perm)}
+		if hop.Description != "" {
+			hop.Description += "\n\n"
+		}
+		hop.Description += fmt.Sprintf("Requires permission `%s`.", o.Perm)
+		hop.Errors = []int{http.StatusUnauthorized, http.StatusForbidden}
+	}
+	return hop
+}
+
+// register adds an operation to the API with its access rule.
+func register[I, O any](api huma.API, o op, handler func(context.Context, *I) (*O, error)) {
+	huma.Register(api, o.operation(), handler)
+}

@@ -1,0 +1,264 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/store"
+)
+
+// UserBody is a user as the API shows it (never the password hash).
+type UserBody struct {
+	ID          string     `json:"id" format:"uuid"`
+	Username    string     `json:"username" example:"jdoe"`
+	Email       string     `json:"email,omitempty" example:"jdoe@example.com"`
+	FullName    string     `json:"fullName" example:"Jane Doe"`
+	Role        string     `json:"role" enum:"admin,operator,hr,viewer"`
+	IsActive    bool       `json:"isActive"`
+	LastLoginAt *time.Time `json:"lastLoginAt,omitempty"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+}
+
+func userBody(u *store.User) UserBody {
+	return UserBody{
+		ID: u.ID, Username: u.Username, Email: u.Email, FullName: u.FullName, Role: u.Role,
+		IsActive: u.IsActive, LastLoginAt: u.LastLoginAt, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+	}
+}
+
+// ListUsersInput filters GET /users.
+type ListUsersInput struct {
+	Role   string `query:"role" enum:"admin,operator,hr,viewer" doc:"Only users with this role"`
+	Active string `query:"active" enum:"true,false" doc:"Only active (true) or disabled (false) users"`
+	Q      string `query:"q" maxLength:"100" doc:"Search username, email and full name"`
+	Cursor string `query:"cursor" maxLength:"512" doc:"nextCursor of the previous page"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+}
+
+// UserListOutput is one page of users.
+type UserListOutput struct {
+	Body struct {
+		Items      []UserBody `json:"items"`
+		NextCursor string     `json:"nextCursor,omitempty"`
+		Total      int        `json:"total"`
+	}
+}
+
+// UserOutput is one user.
+type UserOutput struct {
+	Body UserBody
+}
+
+// CreateUserInput is the body of POST /users.
+type CreateUserInput struct {
+	Body struct {
+		Username string `json:"username" minLength:"3" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$" patternDescription:"letters, digits, dot, dash and underscore" example:"jdoe"`
+		Email    string `json:"email,omitempty" format:"email" maxLength:"254"`
+		FullName string `json:"fullName,omitempty" maxLength:"200"`
+		Role     string `json:"role" enum:"admin,operator,hr,viewer"`
+		Password string `json:"password" minLength:"1" maxLength:"128" doc:"Must meet the password policy (length, not common, not containing the username)"`
+		IsActive *bool  `json:"isActive,omitempty" doc:"Defaults to true"`
+	}
+}
+
+// UpdateUserInput is PUT /users/{id}: the full set of editable fields.
+type UpdateUserInput struct {
+	ID   string `path:"id" format:"uuid"`
+	Body struct {
+		Email    string `json:"email,omitempty" format:"email" maxLength:"254"`
+		FullName string `json:"fullName,omitempty" maxLength:"200"`
+		Role     string `json:"role" enum:"admin,operator,hr,viewer"`
+		IsActive bool   `json:"isActive"`
+	}
+}
+
+// UserIDInput names a user in the path.
+type UserIDInput struct {
+	ID string `path:"id" format:"uuid"`
+}
+
+// ChangePasswordInput is PATCH /users/{id}/password.
+type ChangePasswordInput struct {
+	ID   string `path:"id" format:"uuid"`
+	Body struct {
+		CurrentPassword string `json:"currentPassword,omitempty" maxLength:"128" doc:"Required when changing your own password"`
+		NewPassword     string `json:"newPassword" minLength:"1" maxLength:"128"`
+	}
+}
+
+func registerUsers(api huma.API, s *Server) {
+	register(api, op{ID: "list-users", Method: http.MethodGet, Path: "/users", Tag: "Users", Perm: auth.PermUsersRead,
+		Summary: "List users"}, s.listUsers)
+	register(api, op{ID: "create-user", Method: http.MethodPost, Path: "/users", Tag: "Users", Perm: auth.PermUsersManage,
+		Summary: "Create a user", Status: http.StatusCreated}, s.createUser)
+	register(api, op{ID: "get-user", Method: http.MethodGet, Path: "/users/{id}", Tag: "Users", Perm: auth.PermUsersRead,
+		Summary: "Get a user"}, s.getUser)
+	register(api, op{ID: "update-user", Method: http.MethodPut, Path: "/users/{id}", Tag: "Users", Perm: auth.PermUsersManage,
+		Summary: "Update a user's profile, role and active flag",
+		Desc:    "Changing the role or disabling a user signs out all their sessions. The last active admin cannot be demoted or disabled (409 last-admin)."},
+		s.updateUser)
+	register(api, op{ID: "delete-user", Method: http.MethodDelete, Path: "/users/{id}", Tag: "Users", Perm: auth.PermUsersManage,
+		Summary: "Delete a user", Desc: "Signs out all their sessions. The last active admin cannot be deleted (409 last-admin).",
+		Status: http.StatusNoContent}, s.deleteUser)
+	register(api, op{ID: "change-user-password", Method: http.MethodPatch, Path: "/users/{id}/password", Tag: "Users", Perm: auth.PermAccountSelf,
+		Summary: "Change your own password, or reset another user's (users:manage)",
+		Desc: "Your own: send currentPassword; your other sessions are signed out. Another user's: needs users:manage; " +
+			"all their sessions are signed out.", Status: http.StatusNoContent},
+		s.changePassword)
+}
+
+func (s *Server) listUsers(ctx context.Context, in *ListUsersInput) (*UserListOutput, error) {
+	after, err := store.DecodeCursor(in.Cursor)
+	if err != nil {
+		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+	}
+	f := store.UserFilter{Role: in.Role, Query: in.Q, After: after, Limit: in.Limit + 1}
+	if in.Active != "" {
+		active := in.Active == "true"
+		f.Active = &active
+	}
+	users, total, err := store.FindUsers(ctx, s.db, f)
+	if err != nil {
+		return nil, err
+	}
+	out := &UserListOutput{}
+	out.Body.Total = total
+	out.Body.Items = make([]UserBody, 0, min(len(users), in.Limit))
+	for i := range users {
+		if i == in.Limit {
+			last := users[i-1]
+			out.Body.NextCursor = store.Cursor{Time: last.CreatedAt, ID: last.ID}.Encode()
+			break
+		}
+		out.Body.Items = append(out.Body.Items, userBody(&users[i]))
+	}
+	return out, nil
+}
+
+func (s *Server) createUser(ctx context.Context, in *CreateUserInput) (*UserOutput, error) {
+	b := in.Body
+	if reason := s.policy.Check(b.Password, b.Username); reason != "" {
+		return nil, fieldError("body.password", reason, nil)
+	}
+	hash, err := auth.HashPassword(b.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := &store.User{Username: b.Username, Email: strings.TrimSpace(b.Email), FullName: strings.TrimSpace(b.FullName),
+		PasswordHash: hash, Role: b.Role, IsActive: b.IsActive == nil || *b.IsActive}
+	if err := store.CreateUser(ctx, s.db, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, newProblem(http.StatusConflict, CodeConflict, "username or email is already taken",
+				&huma.ErrorDetail{Location: "body.username", Message: "username or email is already taken", Value: b.Username})
+		}
+		return nil, err
+	}
+	infoFrom(ctx).AuditResourceID = u.ID
+	return &UserOutput{Body: userBody(u)}, nil
+}
+
+func (s *Server) getUser(ctx context.Context, in *UserIDInput) (*UserOutput, error) {
+	u, err := store.FindUserByID(ctx, s.db, in.ID)
+	if err != nil {
+		return nil, userError(err)
+	}
+	return &UserOutput{Body: userBody(u)}, nil
+}
+
+func (s *Server) updateUser(ctx context.Context, in *UpdateUserInput) (*UserOutput, error) {
+	u, err := store.FindUserByID(ctx, s.db, in.ID)
+	if err != nil {
+		return nil, userError(err)
+	}
+	signOut := u.Role != in.Body.Role || (u.IsActive && !in.Body.IsActive)
+	u.Email, u.FullName = strings.TrimSpace(in.Body.Email), strings.TrimSpace(in.Body.FullName)
+	u.Role, u.IsActive = in.Body.Role, in.Body.IsActive
+	if err := store.UpdateUser(ctx, s.db, u); err != nil {
+		return nil, userError(err)
+	}
+	if signOut {
+		if err := s.signOutUser(ctx, u.ID, "", "role or status changed"); err != nil {
+			return nil, err
+		}
+	}
+	return &UserOutput{Body: userBody(u)}, nil
+}
+
+func (s *Server) deleteUser(ctx context.Context, in *UserIDInput) (*struct{}, error) {
+	families, err := store.LiveFamilies(ctx, s.db, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.DeleteUser(ctx, s.db, in.ID); err != nil {
+		return nil, userError(err)
+	}
+	if err := s.revoked.Revoke(ctx, families...); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+func (s *Server) changePassword(ctx context.Context, in *ChangePasswordInput) (*struct{}, error) {
+	p := auth.PrincipalFromContext(ctx)
+	self := p.UserID == in.ID
+	if !self && !p.Can(auth.PermUsersManage) {
+		return nil, newProblem(http.StatusForbidden, CodeForbidden, "changing another user's password needs permission users:manage")
+	}
+	u, err := store.FindUserByID(ctx, s.db, in.ID)
+	if err != nil {
+		return nil, userError(err)
+	}
+	if self {
+		if in.Body.CurrentPassword == "" {
+			return nil, fieldError("body.currentPassword", "is required to change your own password", nil)
+		}
+		if err := auth.VerifyPassword(u.PasswordHash, in.Body.CurrentPassword); err != nil {
+			return nil, fieldError("body.currentPassword", "is not your current password", nil)
+		}
+	}
+	if reason := s.policy.Check(in.Body.NewPassword, u.Username); reason != "" {
+		return nil, fieldError("body.newPassword", reason, nil)
+	}
+	hash, err := auth.HashPassword(in.Body.NewPassword)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.SetUserPassword(ctx, s.db, u.ID, hash); err != nil {
+		return nil, userError(err)
+	}
+	keep := ""
+	if self {
+		keep = p.SessionID
+	}
+	return nil, s.signOutUser(ctx, u.ID, keep, "password changed")
+}
+
+// signOutUser revokes a user's sessions (except keepFamily) in the database
+// and in the revocation list, so their access tokens stop working now.
+func (s *Server) signOutUser(ctx context.Context, userID, keepFamily, reason string) error {
+	families, err := store.RevokeUserSessions(ctx, s.db, userID, keepFamily, reason, s.now())
+	if err != nil {
+		return err
+	}
+	return s.revoked.Revoke(ctx, families...)
+}
+
+func userError(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return newProblem(http.StatusNotFound, CodeNotFound, "user not found")
+	case errors.Is(err, store.ErrLastAdmin):
+		return newProblem(http.StatusConflict, CodeLastAdmin, "this is the last active admin: create or enable another admin first")
+	case errors.Is(err, store.ErrConflict):
+		return newProblem(http.StatusConflict, CodeConflict, "email is already taken",
+			&huma.ErrorDetail{Location: "body.email", Message: "is already taken"})
+	}
+	return err
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/redis/rueidis"
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/blob"
+	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/store"
+	"github.com/rollcall/rollcall/temporal"
+)
+
+// app holds configuration and lazily opened connections of one process.
+type app struct {
+	cfg    config.Config
+	log    *slog.Logger
+	stdout io.Writer
+	// ready, if set, receives the API's listening address once it serves (tests).
+	ready chan<- string
+}
+
+func newApp(getenv func(string) string, stdout io.Writer) (*app, error) {
+	cfg, err := config.LoadFrom(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &app{cfg: cfg, log: newLogger(cfg, os.Stderr), stdout: stdout}, nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if cfg.Env == "dev" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	l := slog.New(h)
+	slog.SetDefault(l)
+	return l
+}
+
+func (a *app) openDB(ctx context.Context) (*bun.DB, error) {
+	db, err := store.Open(ctx, a.cfg.DatabaseURL, a.cfg.DatabaseMaxConn)
+	if err != nil {
+		return nil, err
+	}
+	db.AddQueryHook(store.Logger(a.log, 500*time.Millisecond))
+	return db, nil
+}
+
+func (a *app) openRedis() (rueidis.Client, error) {
+	c, err := rueidis.NewClient(rueidis.ClientOption{
+		InitAddress: []string{a.cfg.RedisAddr},
+		Password:    a.cfg.RedisPassword,
+		SelectDB:    a.cfg.RedisDB,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("redis %s: %w", a.cfg.RedisAddr, err)
+	}
+	return c, nil
+}
+
+func (a *app) tokens() (*auth.Tokens, error) {
+	j := a.cfg.JWT
+	return auth.NewTokens(auth.TokenOptions{Algorithm: j.Algorithm, Secret: j.Secret, PrivateKeyPEM: j.PrivateKeyPEM,
+		Issuer: j.Issuer, Audience: j.Audience, TTL: j.AccessTTL})
+}
+
+// serve runs the API and/or the worker until ctx ends, then shuts down
+// gracefully within the configured timeout.
+func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
+	db, err := a.openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if withAPI && a.cfg.AutoMigrate {
+		applied, err := store.MigrateUp(ctx, db)
+		if err != nil {
+			return err
+		}
+		for _, name := range applied {
+			a.log.Info("migration applied", slog.String("migration", name))
+		}
+	}
+	tc, err := temporal.NewClient(temporal.Options{Address: a.cfg.TemporalAddress, Namespace: a.cfg.TemporalNamespace, Log: a.log})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	g, gctx := errgroup.WithContext(ctx)
+	if withAPI {
+		g.Go(func() error { return a.runAPI(gctx, db, tc) })
+	}
+	if withWorker {
+		g.Go(func() error {
+			return temporal.RunWorker(gctx, tc, temporal.WorkerOptions{
+				Activities:     &activities.Activities{DB: db, Log: a.log},
+				AuditRetention: a.cfg.AuditRetention,
+				Log:            a.log,
+			})
+		})
+	}
+	return g.Wait()
+}
+
+func (a *app) runAPI(ctx context.Context, db *bun.DB, tc client.Client) error {
+	rdb, err := a.openRedis()
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	blobs, err := blob.New(blob.Options{Endpoint: a.cfg.S3Endpoint, AccessKey: a.cfg.S3AccessKey, SecretKey: a.cfg.S3SecretKey,
+		Bucket: a.cfg.S3Bucket, UseSSL: a.cfg.S3UseSSL, Region: a.cfg.S3Region})
+	if err != nil {
+		return err
+	}
+	if err := blobs.EnsureBucket(ctx); err != nil {
+		a.log.Warn("object store not ready; /health/ready will report it", slog.String("error", err.Error()))
+	}
+	tokens, err := a.tokens()
+	if err != nil {
+		return err
+	}
+	handler, _, err := api.New(api.Deps{
+		Config: a.cfg, Log: a.log, DB: db, Redis: rdb, Tokens: tokens,
+		Checks: map[string]api.Checker{
+			"postgres": db.PingContext,
+			"redis":    func(ctx context.Context) error { return rdb.Do(ctx, rdb.B().Ping().Build()).Error() },
+			"minio":    blobs.Check,
+			"temporal": func(ctx context.Context) error { return temporal.CheckHealth(ctx, tc) },
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", a.cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	addr := ln.Addr().String()
+	a.log.Info("api listening", slog.String("addr", addr), slog.String("docs", "http://"+addr+"/docs"))
+	if a.ready != nil {
+		a.ready <- addr
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down api", slog.Duration("timeout", a.cfg.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}
+
+func (a *app) migrate(ctx context.Context, sub string) error {
+	db, err := a.openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch sub {
+	case "up":
+		applied, err := store.MigrateUp(ctx, db)
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(a.stdout, "database is up to date")
+		}
+		for _, n := range applied {
+			fmt.Fprintln(a.stdout, "applied", n)
+		}
+	case "down":
+		rolled, err := store.MigrateDown(ctx, db)
+		if err != nil {
+			return err
+		}
+		if len(rolled) == 0 {
+			fmt.Fprintln(a.stdout, "nothing to roll back")
+		}
+		for _, n := range rolled {
+			fmt.Fprintln(a.stdout, "rolled back", n)
+		}
+	case "status":
+		ms, err := store.MigrationsStatus(ctx, db)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			state := "pending"
+			if m.Applied {
+				state = "applied " + m.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(a.stdout, "%-50s %s\n", m.Name, state)
+		}
+	default:
+		return usageError("migrate needs up, down or status, not " + strings.TrimSpace(sub))
+	}
+	return nil
+}

@@ -1,0 +1,272 @@
+// Package config loads Rollcall's configuration from ROLLCALL_* environment variables.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole runtime configuration of a Rollcall process.
+type Config struct {
+	Env      string // "dev" or "production"; dev logs text, production JSON
+	LogLevel string
+
+	HTTPAddr        string
+	PublicURL       string
+	CORSOrigins     []string
+	ShutdownTimeout time.Duration
+	AutoMigrate     bool
+	TrustProxy      bool // take the client IP from X-Forwarded-For (only behind a trusted proxy)
+
+	DatabaseURL     string
+	DatabaseMaxConn int
+
+	RedisAddr     string
+	RedisPassword string
+	RedisDB       int
+	RedisPrefix   string
+
+	S3Endpoint        string
+	S3AccessKey       string
+	S3SecretKey       string
+	S3Bucket          string
+	S3UseSSL          bool
+	S3Region          string
+	S3PresignedExpiry time.Duration
+
+	TemporalAddress   string
+	TemporalNamespace string
+	TemporalUIURL     string
+
+	JWT JWTConfig
+
+	LoginRateIP      RateLimit
+	LoginRateAccount RateLimit
+	APIRateUser      RateLimit
+
+	PasswordMinLength int
+	AuditRetention    time.Duration
+
+	AdminUsername string
+	AdminPassword string
+	AdminEmail    string
+}
+
+// JWTConfig configures access-token signing.
+type JWTConfig struct {
+	Algorithm     string // HS256 or EdDSA
+	Secret        []byte // HS256 key, at least 32 bytes
+	PrivateKeyPEM string // EdDSA private key (PKCS#8 PEM), inline or read from ROLLCALL_JWT_PRIVATE_KEY_FILE
+	Issuer        string
+	Audience      string
+	AccessTTL     time.Duration
+	RefreshTTL    time.Duration
+}
+
+// RateLimit is a fixed-window limit: Limit requests per Window.
+type RateLimit struct {
+	Limit  int
+	Window time.Duration
+}
+
+// Load reads the configuration from the environment, applying defaults that
+// match the local stack started by deploy/stack.sh. It reports every invalid
+// variable at once.
+func Load() (Config, error) {
+	return LoadFrom(os.Getenv)
+}
+
+// LoadFrom is Load with another source of variables (tests).
+func LoadFrom(getenv func(string) string) (Config, error) {
+	e := env{get: getenv}
+	c := Config{
+		Env:             e.str("ROLLCALL_ENV", "dev"),
+		LogLevel:        e.str("ROLLCALL_LOG_LEVEL", "info"),
+		HTTPAddr:        e.str("ROLLCALL_HTTP_ADDR", "127.0.0.1:8080"),
+		PublicURL:       e.str("ROLLCALL_PUBLIC_URL", "http://127.0.0.1:8080"),
+		CORSOrigins:     e.list("ROLLCALL_CORS_ORIGINS", nil),
+		ShutdownTimeout: e.duration("ROLLCALL_SHUTDOWN_TIMEOUT", 20*time.Second),
+		AutoMigrate:     e.bool("ROLLCALL_AUTO_MIGRATE", true),
+		TrustProxy:      e.bool("ROLLCALL_TRUST_PROXY", false),
+
+		DatabaseURL:     e.str("ROLLCALL_DATABASE_URL", "postgres://rollcall:rollcall@127.0.0.1:55432/rollcall?sslmode=disable"),
+		DatabaseMaxConn: e.int("ROLLCALL_DATABASE_MAX_CONNS", 20),
+
+		RedisAddr:     e.str("ROLLCALL_REDIS_ADDR", "127.0.0.1:56379"),
+		RedisPassword: e.str("ROLLCALL_REDIS_PASSWORD", ""),
+		RedisDB:       e.int("ROLLCALL_REDIS_DB", 0),
+		RedisPrefix:   e.str("ROLLCALL_REDIS_PREFIX", "rollcall:"),
+
+		S3Endpoint:        e.str("ROLLCALL_S3_ENDPOINT", "127.0.0.1:59000"),
+		S3AccessKey:       e.str("ROLLCALL_S3_ACCESS_KEY", "rollcall"),
+		S3SecretKey:       e.str("ROLLCALL_S3_SECRET_KEY", "rollcall-secret"),
+		S3Bucket:          e.str("ROLLCALL_S3_BUCKET", "rollcall"),
+		S3UseSSL:          e.bool("ROLLCALL_S3_USE_SSL", false),
+		S3Region:          e.str("ROLLCALL_S3_REGION", "us-east-1"),
+		S3PresignedExpiry: e.duration("ROLLCALL_S3_PRESIGNED_EXPIRY", 15*time.Minute),
+
+		TemporalAddress:   e.str("ROLLCALL_TEMPORAL_ADDRESS", "127.0.0.1:57233"),
+		TemporalNamespace: e.str("ROLLCALL_TEMPORAL_NAMESPACE", "default"),
+		TemporalUIURL:     e.str("ROLLCALL_TEMPORAL_UI_URL", "http://127.0.0.1:58233"),
+
+		JWT: JWTConfig{
+			Algorithm:     e.str("ROLLCALL_JWT_ALG", "HS256"),
+			Secret:        []byte(e.str("ROLLCALL_JWT_SECRET", "")),
+			PrivateKeyPEM: e.fileOrValue("ROLLCALL_JWT_PRIVATE_KEY", ""),
+			Issuer:        e.str("ROLLCALL_JWT_ISSUER", "rollcall"),
+			Audience:      e.str("ROLLCALL_JWT_AUDIENCE", "rollcall-api"),
+			AccessTTL:     e.duration("ROLLCALL_JWT_ACCESS_TTL", 15*time.Minute),
+			RefreshTTL:    e.duration("ROLLCALL_JWT_REFRESH_TTL", 14*24*time.Hour),
+		},
+
+		LoginRateIP:      e.rate("ROLLCALL_LOGIN_RATE_IP", RateLimit{Limit: 30, Window: 5 * time.Minute}),
+		LoginRateAccount: e.rate("ROLLCALL_LOGIN_RATE_ACCOUNT", RateLimit{Limit: 10, Window: 15 * time.Minute}),
+		APIRateUser:      e.rate("ROLLCALL_API_RATE_USER", RateLimit{Limit: 6000, Window: time.Minute}),
+
+		PasswordMinLength: e.int("ROLLCALL_PASSWORD_MIN_LENGTH", 10),
+		AuditRetention:    e.duration("ROLLCALL_AUDIT_RETENTION", 365*24*time.Hour),
+
+		AdminUsername: e.str("ROLLCALL_ADMIN_USERNAME", "admin"),
+		AdminPassword: e.str("ROLLCALL_ADMIN_PASSWORD", ""),
+		AdminEmail:    e.str("ROLLCALL_ADMIN_EMAIL", "admin@example.com"),
+	}
+	if c.Env != "dev" && c.Env != "production" {
+		e.fail("ROLLCALL_ENV", "must be dev or production")
+	}
+	switch c.JWT.Algorithm {
+	case "HS256":
+		if len(c.JWT.Secret) < 32 {
+			e.fail("ROLLCALL_JWT_SECRET", "must be set to at least 32 bytes for HS256 (deploy/stack.sh writes one to .local/rollcall.env)")
+		}
+	case "EdDSA":
+		if c.JWT.PrivateKeyPEM == "" {
+			e.fail("ROLLCALL_JWT_PRIVATE_KEY", "must hold a PKCS#8 Ed25519 key (or set ROLLCALL_JWT_PRIVATE_KEY_FILE) for EdDSA")
+		}
+	default:
+		e.fail("ROLLCALL_JWT_ALG", "must be HS256 or EdDSA")
+	}
+	if c.JWT.AccessTTL <= 0 || c.JWT.RefreshTTL <= c.JWT.AccessTTL {
+		e.fail("ROLLCALL_JWT_REFRESH_TTL", "must be longer than the access TTL, both positive")
+	}
+	if c.PasswordMinLength < 8 {
+		e.fail("ROLLCALL_PASSWORD_MIN_LENGTH", "must be at least 8")
+	}
+	return c, e.err()
+}
+
+// SecretKeyFromBase64 decodes a base64 (std or URL) key of the given length.
+func SecretKeyFromBase64(s string, n int) ([]byte, error) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == n {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("want %d bytes, base64-encoded", n)
+}
+
+type env struct {
+	get  func(string) string
+	errs []error
+}
+
+func (e *env) fail(name, msg string) { e.errs = append(e.errs, fmt.Errorf("%s: %s", name, msg)) }
+
+func (e *env) err() error {
+	if len(e.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("config: %w", errors.Join(e.errs...))
+}
+
+func (e *env) str(name, def string) string {
+	if v := strings.TrimSpace(e.get(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *env) fileOrValue(name, def string) string {
+	if path := e.str(name+"_FILE", ""); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			e.fail(name+"_FILE", "cannot read: "+err.Error())
+			return def
+		}
+		return string(b)
+	}
+	return e.str(name, def)
+}
+
+func (e *env) int(name string, def int) int {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		e.fail(name, "must be an integer")
+		return def
+	}
+	return n
+}
+
+func (e *env) bool(name string, def bool) bool {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.fail(name, "must be true or false")
+		return def
+	}
+	return b
+}
+
+func (e *env) duration(name string, def time.Duration) time.Duration {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		e.fail(name, "must be a duration such as 30s, 15m or 24h")
+		return def
+	}
+	return d
+}
+
+func (e *env) list(name string, def []string) []string {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// rate parses "LIMIT/WINDOW", e.g. "30/5m".
+func (e *env) rate(name string, def RateLimit) RateLimit {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, w, ok := strings.Cut(v, "/")
+	limit, err1 := strconv.Atoi(n)
+	window, err2 := time.ParseDuration(w)
+	if !ok || err1 != nil || err2 != nil || limit <= 0 || window <= 0 {
+		e.fail(name, "must look like 30/5m (requests per window)")
+		return def
+	}
+	return RateLimit{Limit: limit, Window: window}
+}

@@ -1,0 +1,95 @@
+// Package ratelimit is a fixed-window rate limiter stored in Redis, shared by
+// every API replica.
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// hitScript increments a window counter (when ARGV[2] is "1") and returns
+// the count and the window's remaining milliseconds. The first hit of a
+// window sets its expiry.
+var hitScript = rueidis.NewLuaScript(`
+local n
+if ARGV[2] == "1" then
+  n = redis.call("INCR", KEYS[1])
+  if n == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
+else
+  n = tonumber(redis.call("GET", KEYS[1]) or "0")
+end
+local ttl = redis.call("PTTL", KEYS[1])
+if ttl < 0 then ttl = tonumber(ARGV[1]) end
+return {n, ttl}
+`)
+
+// Limiter counts requests per key in fixed windows.
+type Limiter struct {
+	rdb    rueidis.Client
+	prefix string
+}
+
+// New returns a Limiter whose keys start with prefix.
+func New(rdb rueidis.Client, prefix string) *Limiter {
+	return &Limiter{rdb: rdb, prefix: prefix + "rl:"}
+}
+
+// Result is the state of one key's window after a call.
+type Result struct {
+	Allowed   bool
+	Limit     int
+	Remaining int
+	Reset     time.Duration // until the window ends
+}
+
+// Hit counts one request against key and reports whether it is within limit.
+func (l *Limiter) Hit(ctx context.Context, key string, limit int, window time.Duration) (Result, error) {
+	return l.run(ctx, key, limit, window, true)
+}
+
+// Peek reports the state of key without counting a request. Allowed is false
+// once limit requests have been counted in the window.
+func (l *Limiter) Peek(ctx context.Context, key string, limit int, window time.Duration) (Result, error) {
+	r, err := l.run(ctx, key, limit, window, false)
+	if err == nil && r.Remaining == 0 {
+		r.Allowed = false
+	}
+	return r, err
+}
+
+// Reset forgets key's window.
+func (l *Limiter) Reset(ctx context.Context, key string) error {
+	if err := l.rdb.Do(ctx, l.rdb.B().Del().Key(l.prefix+key).Build()).Error(); err != nil {
+		return fmt.Errorf("ratelimit: reset: %w", err)
+	}
+	return nil
+}
+
+func (l *Limiter) run(ctx context.Context, key string, limit int, window time.Duration, count bool) (Result, error) {
+	flag := "0"
+	if count {
+		flag = "1"
+	}
+	vals, err := hitScript.Exec(ctx, l.rdb, []string{l.prefix + key}, []string{strconv.FormatInt(window.Milliseconds(), 10), flag}).ToArray()
+	if err != nil {
+		return Result{}, fmt.Errorf("ratelimit: %w", err)
+	}
+	if len(vals) != 2 {
+		return Result{}, fmt.Errorf("ratelimit: unexpected reply of %d values", len(vals))
+	}
+	n, err1 := vals[0].AsInt64()
+	ttl, err2 := vals[1].AsInt64()
+	if err1 != nil || err2 != nil {
+		return Result{}, fmt.Errorf("ratelimit: unexpected reply")
+	}
+	return Result{
+		Allowed:   n <= int64(limit),
+		Limit:     limit,
+		Remaining: max(0, limit-int(n)),
+		Reset:     time.Duration(ttl) * time.Millisecond,
+	}, nil
+}

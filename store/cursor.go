@@ -1,0 +1,39 @@
+package store
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Cursor is a keyset position: the (time, id) of the last row of a page.
+type Cursor struct {
+	Time time.Time `json:"t"`
+	ID   string    `json:"i"`
+}
+
+// ErrBadCursor is returned by DecodeCursor for a cursor this API did not issue.
+var ErrBadCursor = errors.New("store: malformed cursor")
+
+// Encode returns the opaque form of c given to API clients.
+func (c Cursor) Encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor parses an opaque cursor; "" gives nil.
+func DecodeCursor(s string) (*Cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, ErrBadCursor
+	}
+	var c Cursor
+	if err := json.Unmarshal(b, &c); err != nil || c.ID == "" || c.Time.IsZero() {
+		return nil, ErrBadCursor
+	}
+	return &c, nil
+}

@@ -1,0 +1,15 @@
+// Package temporal wires Rollcall to Temporal: the client, task-queue names,
+// the worker and the schedules it keeps in place.
+package temporal
+
+// Task queues. Each is defined once here and nowhere else.
+const (
+	// TaskQueueDefault carries short workflows and activities (cleanup,
+	// monitoring, sync).
+	TaskQueueDefault = "rollcall-default"
+)
+
+// Schedule IDs, stable so the worker can upsert them at every start.
+const (
+	ScheduleCleanup = "rollcall-cleanup"
+)
