@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -138,6 +139,14 @@ func newHumaError(hctx huma.Context, status int, msg string, errs ...error) huma
 				details = append(details, d.ErrorDetail())
 			default:
 				details = append(details, &huma.ErrorDetail{Message: err.Error()})
+			}
+		}
+		for _, d := range details {
+			// Name the missing field itself, not its parent object.
+			if name, ok := strings.CutPrefix(d.Message, "expected required property "); ok {
+				if name, ok = strings.CutSuffix(name, " to be present"); ok {
+					d.Location, d.Message, d.Value = d.Location+"."+name, "is required", nil
+				}
 			}
 		}
 		if status == http.StatusUnprocessableEntity && len(details) > 0 {

@@ -29,13 +29,13 @@ type Checker func(ctx context.Context) error
 
 // Deps are the API's dependencies.
 type Deps struct {
-	Config  config.Config
-	Log     *slog.Logger
-	DB      *bun.DB
-	Redis   rueidis.Client
-	Tokens  *auth.Tokens
-	Checks  map[string]Checker // dependency name → health check, for /health/ready
-	Now     func() time.Time
+	Config config.Config
+	Log    *slog.Logger
+	DB     *bun.DB
+	Redis  rueidis.Client
+	Tokens *auth.Tokens
+	Checks map[string]Checker // dependency name → health check, for /health/ready
+	Now    func() time.Time
 }
 
 // Server holds the API's dependencies; its methods are the handlers.

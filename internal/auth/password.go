@@ -19,6 +19,9 @@ const (
 	argonThreads   = 1
 	argonKeyLen    = 32
 	argonSaltLen   = 16
+	// Bounds on the parameters VerifyPassword accepts from a stored hash.
+	maxArgonTime      = 16
+	maxArgonMemoryKiB = 1024 * 1024 // 1 GiB
 	// MaxPasswordLength bounds the work an attacker can make one hash cost.
 	MaxPasswordLength = 128
 )
@@ -54,6 +57,10 @@ func VerifyPassword(encoded, password string) error {
 	}
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &p); err != nil {
 		return errors.New("auth: malformed argon2 parameters")
+	}
+	// argon2.IDKey panics on t=0 or p=0; absurd cost would exhaust the process.
+	if t < 1 || t > maxArgonTime || p < 1 || mem > maxArgonMemoryKiB {
+		return errors.New("auth: argon2 parameters out of range")
 	}
 	b64 := base64.RawStdEncoding
 	salt, err1 := b64.DecodeString(parts[4])

@@ -1,0 +1,205 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/uptrace/bun"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/testenv"
+	"github.com/rollcall/rollcall/store"
+)
+
+const testSecret = "test-secret-0123456789-abcdefghijklmnop"
+
+// harness is one API over a fresh database and a private Redis prefix.
+type harness struct {
+	t       *testing.T
+	handler http.Handler
+	api     huma.API
+	db      *bun.DB
+	cfg     config.Config
+	tokens  *auth.Tokens
+	checks  map[string]api.Checker
+}
+
+type harnessOption func(*config.Config, map[string]api.Checker)
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	db := testenv.DB(t)
+	rdb, prefix := testenv.Redis(t)
+	cfg, err := config.LoadFrom(func(k string) string {
+		if k == "ROLLCALL_JWT_SECRET" {
+			return testSecret
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RedisPrefix = prefix
+	checks := map[string]api.Checker{"postgres": db.PingContext}
+	for _, o := range opts {
+		o(&cfg, checks)
+	}
+	tokens, err := auth.NewTokens(auth.TokenOptions{Algorithm: "HS256", Secret: []byte(testSecret),
+		Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, TTL: cfg.JWT.AccessTTL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, humaAPI, err := api.New(api.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Tokens: tokens, Checks: checks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, handler: h, api: humaAPI, db: db, cfg: cfg, tokens: tokens, checks: checks}
+}
+
+// response is a recorded answer with helpers to read it.
+type response struct {
+	*httptest.ResponseRecorder
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body.Bytes(), &m); err != nil {
+		t.Fatalf("response is not a JSON object: %v\n%s", err, r.Body.String())
+	}
+	return m
+}
+
+// request sends one request. body may be nil, a string or a value to encode.
+func (h *harness) request(method, url string, body any, headers ...string) response {
+	h.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req := httptest.NewRequest(method, url, rd)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "RemoteAddr" {
+			req.RemoteAddr = headers[i+1]
+			continue
+		}
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, req)
+	return response{rec}
+}
+
+// as sends a request with a bearer token.
+func (h *harness) as(token, method, url string, body any, headers ...string) response {
+	h.t.Helper()
+	return h.request(method, url, body, append([]string{"Authorization", "Bearer " + token}, headers...)...)
+}
+
+// mustCreateUser inserts a user directly and returns it with its password.
+func (h *harness) mustCreateUser(username string, role auth.Role) (*store.User, string) {
+	h.t.Helper()
+	password := "pw-" + username + "-Xy7!kq"
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	u := &store.User{Username: username, Email: username + "@example.com", FullName: strings.ToUpper(username[:1]) + username[1:],
+		PasswordHash: hash, Role: string(role), IsActive: true}
+	if err := store.CreateUser(context.Background(), h.db, u); err != nil {
+		h.t.Fatal(err)
+	}
+	return u, password
+}
+
+type tokenPair struct {
+	AccessToken  string `json:"accessToken"`
+	RefreshToken string `json:"refreshToken"`
+}
+
+// mustLogin logs in through the API and returns the token pair.
+func (h *harness) mustLogin(username, password string) tokenPair {
+	h.t.Helper()
+	res := h.request(http.MethodPost, "/api/v1/auth/login", map[string]string{"username": username, "password": password})
+	if res.Code != http.StatusOK {
+		h.t.Fatalf("login %s: %d %s", username, res.Code, res.Body.String())
+	}
+	var tp tokenPair
+	if err := json.Unmarshal(res.Body.Bytes(), &tp); err != nil {
+		h.t.Fatal(err)
+	}
+	return tp
+}
+
+// mustUserToken creates a user of the role and returns an access token for it.
+func (h *harness) mustUserToken(username string, role auth.Role) (*store.User, string) {
+	h.t.Helper()
+	u, pw := h.mustCreateUser(username, role)
+	return u, h.mustLogin(username, pw).AccessToken
+}
+
+// scenario is one API call and what must come back.
+type scenario struct {
+	Name         string
+	Method       string
+	URL          string
+	Body         any
+	Headers      []string
+	WantStatus   int
+	WantContains []string
+	WantHeaders  map[string]string
+}
+
+func (h *harness) check(t *testing.T, s scenario, res response) {
+	t.Helper()
+	if res.Code != s.WantStatus {
+		t.Fatalf("%s %s: status %d, want %d\n%s", s.Method, s.URL, res.Code, s.WantStatus, res.Body.String())
+	}
+	for _, want := range s.WantContains {
+		if !strings.Contains(res.Body.String(), want) {
+			t.Errorf("%s %s: body lacks %q\n%s", s.Method, s.URL, want, res.Body.String())
+		}
+	}
+	for k, v := range s.WantHeaders {
+		if got := res.Header().Get(k); got != v && !(v == "*" && got != "") {
+			t.Errorf("%s %s: header %s = %q, want %q", s.Method, s.URL, k, got, v)
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var errDown = errors.New("connection refused")

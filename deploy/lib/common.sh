@@ -1,0 +1,175 @@
+# shellcheck shell=bash disable=SC2034 # settings used by the other lib files
+# Shared configuration and helpers for deploy/stack.sh (sourced, not run).
+
+# ---- layout -----------------------------------------------------------------
+ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STATE_DIR=$(realpath -m "${ROLLCALL_STACK_DIR:-$ROOT_DIR/.local}")
+BIN_DIR=$STATE_DIR/bin
+LOG_DIR=$STATE_DIR/log
+RUN_DIR=$STATE_DIR/run
+
+# ---- fixed loopback ports -------------------------------------------------------
+HOST=127.0.0.1
+PG_PORT=55432
+REDIS_PORT=56379
+MINIO_PORT=59000
+MINIO_CONSOLE_PORT=59001
+TEMPORAL_PORT=57233
+TEMPORAL_UI_PORT=58233
+TEMPORAL_HTTP_PORT=57243
+TEMPORAL_METRICS_PORT=57234
+RTSP_PORT=58554
+
+# ---- credentials (local development only) -------------------------------------
+PG_USER=rollcall PG_PASSWORD=rollcall PG_DB=rollcall
+MINIO_USER=rollcall MINIO_PASSWORD=rollcall-secret MINIO_BUCKET=rollcall
+TEMPORAL_NAMESPACE=default
+CAM_USER=camuser CAM_PASSWORD=campass
+
+# ---- pinned tools -----------------------------------------------------------------
+TEMPORAL_PKG=github.com/temporalio/cli/cmd/temporal@v1.5.1
+MINIO_PKG=github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
+# The Debian python3 has PyGObject; a pyenv/venv python3 on PATH usually does not.
+SYS_PYTHON=/usr/bin/python3
+
+# ---- output -------------------------------------------------------------------------
+info() { printf '[stack] %s\n' "$*" >&2; }
+warn() { printf '[stack] WARNING: %s\n' "$*" >&2; }
+die() {
+	printf '[stack] ERROR: %s\n' "$*" >&2
+	exit 1
+}
+
+# log_tail SVC [LINES]: show the end of a service's log on stderr.
+log_tail() {
+	local file=$LOG_DIR/$1.log lines=${2:-25}
+	if [[ -r $file ]]; then
+		printf '[stack] ---- last %s lines of %s ----\n' "$lines" "$file" >&2
+		tail -n "$lines" "$file" >&2 || true
+		printf '[stack] ----\n' >&2
+	else
+		printf '[stack] (no log at %s)\n' "$file" >&2
+	fi
+}
+
+# fail SVC MESSAGE: a service did not come up; explain and stop.
+fail() {
+	printf '[stack] ERROR: %s: %s\n' "$1" "$2" >&2
+	log_tail "$1" 30
+	exit 1
+}
+
+# ---- process helpers --------------------------------------------------------------------
+# wait_for TIMEOUT_SECONDS CMD...: retry CMD (quietly) until it succeeds.
+wait_for() {
+	local timeout=$1
+	shift
+	local deadline=$((SECONDS + timeout))
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.2
+	done
+}
+
+# wait_up SVC PATTERN TIMEOUT CMD...: wait_for, but give up at once (with the
+# log tail) if the service's process exits while we wait.
+wait_up() {
+	local svc=$1 pattern=$2 timeout=$3
+	shift 3
+	local deadline=$((SECONDS + timeout)) pid
+	pid=$(pid_of "$svc")
+	until "$@" >/dev/null 2>&1; do
+		pid_alive "$pid" "$pattern" || fail "$svc" "process exited during start-up"
+		((SECONDS < deadline)) || return 1
+		sleep 0.2
+	done
+}
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() {
+	timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
+}
+
+port_closed() { ! port_open "$1"; }
+
+# pid_of SVC: the pid recorded in the service's pid file (empty if none).
+pid_of() {
+	local file=$RUN_DIR/$1.pid pid=
+	[[ -r $file ]] && read -r pid <"$file" 2>/dev/null
+	[[ $pid =~ ^[0-9]+$ ]] && printf '%s' "$pid"
+	return 0
+}
+
+# pid_alive PID [PATTERN]: the process exists (and its command line matches
+# PATTERN, which guards against a recycled pid from a stale pid file).
+pid_alive() {
+	local pid=$1 pattern=${2:-}
+	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+	[[ -z $pattern ]] && return 0
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern"
+}
+
+# pid_gone PID: exited (a zombie not yet reaped by init counts as gone).
+pid_gone() {
+	kill -0 "$1" 2>/dev/null || return 0
+	[[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == Z ]]
+}
+
+# is_running SVC PATTERN PORT: pid file + live process + port answering.
+is_running() {
+	local pid
+	pid=$(pid_of "$1")
+	pid_alive "$pid" "$2" && port_open "$3"
+}
+
+# ensure_port_free SVC PORT: fail early if a foreign process holds the port.
+ensure_port_free() {
+	port_open "$2" && die "$1: port $HOST:$2 is already in use by another process (not started by this script; state dir $STATE_DIR)"
+	return 0
+}
+
+# spawn SVC CMD...: start CMD detached (own session, immune to hangups),
+# output appended to log/SVC.log, pid written to run/SVC.pid.
+spawn() {
+	local svc=$1
+	shift
+	local log=$LOG_DIR/$svc.log
+	printf '\n==== %s: starting %s\n' "$(date -Is)" "$*" >>"$log"
+	setsid nohup "$@" >>"$log" 2>&1 </dev/null 9>&- &
+	printf '%s\n' "$!" >"$RUN_DIR/$svc.pid"
+}
+
+# stop_pid SVC PATTERN [TIMEOUT]: SIGTERM the recorded pid, wait, then SIGKILL.
+stop_pid() {
+	local svc=$1 pattern=$2 timeout=${3:-20} pid
+	pid=$(pid_of "$svc")
+	if pid_alive "$pid" "$pattern"; then
+		kill -TERM "$pid" 2>/dev/null || true
+		if ! wait_for "$timeout" pid_gone "$pid"; then
+			warn "$svc (pid $pid) ignored SIGTERM for ${timeout}s; sending SIGKILL"
+			kill -KILL "$pid" 2>/dev/null || true
+			wait_for 5 pid_gone "$pid" || warn "$svc (pid $pid) still alive"
+		fi
+		info "$svc stopped (pid $pid)"
+	fi
+	rm -f "$RUN_DIR/$svc.pid"
+}
+
+# with_lock CMD...: serialise install/up/down between concurrent invocations.
+# fd 9 holds the lock; spawned daemons close it (see spawn).
+with_lock() {
+	mkdir -p "$RUN_DIR"
+	exec 9>"$RUN_DIR/stack.lock"
+	flock -w 900 9 || die "another stack.sh holds $RUN_DIR/stack.lock"
+	"$@"
+	exec 9>&-
+}
+
+ensure_dirs() {
+	mkdir -p "$BIN_DIR" "$LOG_DIR" "$RUN_DIR"
+}
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+
+# report SVC STATE DETAIL: the one-line-per-service output of up/status.
+report() { printf '%-9s %-5s %s\n' "$1" "$2" "$3"; }
