@@ -1,0 +1,53 @@
+package api_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/config"
+)
+
+func TestHealth(t *testing.T) {
+	h := newHarness(t, func(_ *config.Config, checks map[string]api.Checker) {
+		checks["redis"] = func(context.Context) error { return nil }
+	})
+	h.check(t, scenario{Method: "GET", URL: "/health/live", WantStatus: 200, WantContains: []string{`"status":"ok"`}},
+		h.request("GET", "/health/live", nil))
+	h.check(t, scenario{Method: "GET", URL: "/health/ready", WantStatus: 200,
+		WantContains: []string{`"postgres":{"status":"up"`, `"redis":{"status":"up"`}},
+		h.request("GET", "/health/ready", nil))
+
+	h.checks["minio"] = func(context.Context) error { return errDown }
+	h.checks["temporal"] = func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+	res := h.request("GET", "/health/ready", nil)
+	h.check(t, scenario{Method: "GET", URL: "/health/ready", WantStatus: 503,
+		WantContains: []string{`"down":["minio","temporal"]`, `"reason":"unreachable"`, `"reason":"timeout"`}}, res)
+	if got := res.Body.String(); strings.Contains(got, "connection refused") {
+		t.Fatalf("readiness leaks error details: %s", got)
+	}
+}
+
+func TestErrorsAreProblems(t *testing.T) {
+	h := newHarness(t)
+	for _, s := range []scenario{
+		{Method: "GET", URL: "/api/v1/nope", WantStatus: 404, WantContains: []string{`"code":"not-found"`, `"requestId":"`}},
+		{Method: "GET", URL: "/openapi.json", WantStatus: 200, WantContains: []string{`"openapi":"3.1`, `"x-permission":"users:manage"`}},
+		{Method: "GET", URL: "/docs", WantStatus: 200},
+	} {
+		res := h.request(s.Method, s.URL, nil, "X-Request-ID", "given-id-1")
+		h.check(t, s, res)
+		if got := res.Header().Get("X-Request-ID"); got != "given-id-1" {
+			t.Errorf("%s: X-Request-ID %q not echoed", s.URL, got)
+		}
+	}
+	if res := h.request("GET", "/health/live", nil, "X-Request-ID", "bad id with spaces"); res.Header().Get("X-Request-ID") == "bad id with spaces" {
+		t.Error("a malformed request ID was trusted")
+	}
+	res := h.request("POST", "/api/v1/auth/login", nil)
+	if ct := res.Header().Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("problem content type %q", ct)
+	}
+}
+
