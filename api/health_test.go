@@ -50,4 +50,3 @@ func TestErrorsAreProblems(t *testing.T) {
 		t.Errorf("problem content type %q", ct)
 	}
 }
-

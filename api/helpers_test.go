@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/uptrace/bun"
@@ -188,17 +187,6 @@ func (h *harness) check(t *testing.T, s scenario, res response) {
 		if got := res.Header().Get(k); got != v && !(v == "*" && got != "") {
 			t.Errorf("%s %s: header %s = %q, want %q", s.Method, s.URL, k, got, v)
 		}
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -63,7 +63,7 @@ func (a *app) openDB(ctx context.Context) (*bun.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.AddQueryHook(store.Logger(a.log, 500*time.Millisecond))
+	db.WithQueryHook(store.Logger(a.log, 500*time.Millisecond))
 	return db, nil
 }
 
