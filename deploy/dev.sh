@@ -39,6 +39,13 @@ if ! curl -fsS "$url/health/ready" >/dev/null; then
 	exit 1
 fi
 
+admin_user=${ROLLCALL_ADMIN_USERNAME:-admin}
+admin_login="$admin_user / $ROLLCALL_ADMIN_PASSWORD   (from .local/rollcall.env)"
+if ! curl -fsS -o /dev/null -X POST "$url/api/v1/auth/login" -H 'Content-Type: application/json' \
+	-d "{\"username\":\"$admin_user\",\"password\":\"$ROLLCALL_ADMIN_PASSWORD\"}"; then
+	admin_login="$admin_user / (the password it was first seeded with; .local/rollcall.env's does not match)"
+fi
+
 cat <<MSG
 
 Rollcall is running (log: .local/log/rollcall.log)
@@ -47,7 +54,7 @@ Rollcall is running (log: .local/log/rollcall.log)
   Health         $url/health/ready
   Temporal UI    ${ROLLCALL_TEMPORAL_UI_URL:-http://127.0.0.1:58233}
   MinIO console  http://127.0.0.1:59001  (user $ROLLCALL_S3_ACCESS_KEY, password $ROLLCALL_S3_SECRET_KEY)
-  First admin    ${ROLLCALL_ADMIN_USERNAME:-admin} / $ROLLCALL_ADMIN_PASSWORD   (from .local/rollcall.env)
+  First admin    $admin_login
 
   curl -s -X POST $url/api/v1/auth/login -H 'Content-Type: application/json' \\
        -d '{"username":"${ROLLCALL_ADMIN_USERNAME:-admin}","password":"$ROLLCALL_ADMIN_PASSWORD"}'

@@ -1,0 +1,77 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/config"
+)
+
+func TestAPIRateLimitPerUser(t *testing.T) {
+	h := newHarness(t, func(c *config.Config, _ map[string]api.Checker) {
+		c.APIRateUser = config.RateLimit{Limit: 3, Window: time.Minute}
+	})
+	_, alice := h.mustUserToken("alice", auth.RoleViewer)
+	_, bob := h.mustUserToken("bob", auth.RoleViewer)
+	for i := range 3 {
+		res := h.as(alice, "GET", "/api/v1/auth/me", nil)
+		if res.Code != 200 {
+			t.Fatalf("request %d: %d", i+1, res.Code)
+		}
+		if got := res.Header().Get("RateLimit-Remaining"); got != string(rune('2'-i)) {
+			t.Fatalf("request %d: RateLimit-Remaining %q", i+1, got)
+		}
+	}
+	res := h.as(alice, "GET", "/api/v1/auth/me", nil)
+	h.check(t, scenario{Method: "GET", URL: "me", WantStatus: 429, WantContains: []string{`"code":"rate-limited"`},
+		WantHeaders: map[string]string{"Retry-After": "*", "RateLimit-Limit": "3", "RateLimit-Remaining": "0"}}, res)
+	if res := h.as(bob, "GET", "/api/v1/auth/me", nil); res.Code != 200 {
+		t.Fatalf("another user is limited too: %d", res.Code)
+	}
+}
+
+func TestInternalErrorsDoNotLeak(t *testing.T) {
+	h := newHarness(t)
+	_, tok := h.mustUserToken("root", auth.RoleAdmin)
+	_ = h.db.Close() // every query now fails inside the handler
+	res := h.as(tok, "GET", "/api/v1/users", nil)
+	h.check(t, scenario{Method: "GET", URL: "/api/v1/users", WantStatus: 500,
+		WantContains: []string{`"code":"internal-error"`, `"detail":"internal error"`, `"requestId":"`}}, res)
+	for _, leak := range []string{"sql", "database", "closed", "store:"} {
+		if strings.Contains(strings.ToLower(res.Body.String()), leak) {
+			t.Fatalf("500 leaks %q: %s", leak, res.Body)
+		}
+	}
+}
+
+func TestOversizedBodyRefused(t *testing.T) {
+	h := newHarness(t)
+	big := `{"username":"` + strings.Repeat("a", 2<<20) + `","password":"x"}`
+	res := h.request("POST", "/api/v1/auth/login", big)
+	if res.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("2 MiB login body: %d, want 413", res.Code)
+	}
+}
+
+func TestCORS(t *testing.T) {
+	h := newHarness(t, func(c *config.Config, _ map[string]api.Checker) {
+		c.CORSOrigins = []string{"https://dashboard.example.com"}
+	})
+	res := h.request("OPTIONS", "/api/v1/users", nil, "Origin", "https://dashboard.example.com", "Access-Control-Request-Method", "POST")
+	if res.Code != http.StatusNoContent || res.Header().Get("Access-Control-Allow-Origin") != "https://dashboard.example.com" ||
+		!strings.Contains(res.Header().Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Fatalf("preflight from an allowed origin: %d %v", res.Code, res.Header())
+	}
+	res = h.request("OPTIONS", "/api/v1/users", nil, "Origin", "https://evil.example.com", "Access-Control-Request-Method", "POST")
+	if res.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("preflight from another origin allowed: %v", res.Header())
+	}
+	res = h.request("GET", "/health/live", nil, "Origin", "https://dashboard.example.com")
+	if res.Header().Get("Access-Control-Allow-Origin") != "https://dashboard.example.com" {
+		t.Fatalf("simple request lacks CORS headers: %v", res.Header())
+	}
+}
