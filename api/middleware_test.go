@@ -75,3 +75,21 @@ func TestCORS(t *testing.T) {
 		t.Fatalf("simple request lacks CORS headers: %v", res.Header())
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	h := newHarness(t)
+	h.request("GET", "/health/live", nil)
+	h.request("GET", "/api/v1/users/00000000-0000-4000-8000-000000000000", nil)
+	res := h.request("GET", "/metrics", nil)
+	body := res.Body.String()
+	for _, want := range []string{
+		`rollcall_http_requests_total{method="GET",route="/health/live",status="200"} 1`,
+		`rollcall_http_requests_total{method="GET",route="/api/v1/users/{id}",status="401"} 1`,
+		`rollcall_http_request_duration_seconds_bucket`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

@@ -77,8 +77,10 @@ func New(d Deps) (http.Handler, huma.API, error) {
 		dummyHash: dummy,
 	}
 
+	m := newMetrics()
 	router := chi.NewRouter()
-	router.Use(requestContext(d.Config.TrustProxy), accessLog(d.Log), securityHeaders, cors(d.Config.CORSOrigins))
+	router.Use(requestContext(d.Config.TrustProxy), accessLog(d.Log), m.middleware, securityHeaders, cors(d.Config.CORSOrigins))
+	router.Handle("/metrics", m.handler())
 
 	hc := huma.DefaultConfig("Rollcall API", Version)
 	hc.Info.Description = "CCTV face attendance: cameras, recognition, attendance, Odoo sync. " +
