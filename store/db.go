@@ -8,6 +8,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"time"
 
@@ -160,7 +161,9 @@ func notFound(err error, what string) error {
 }
 
 // Logger returns a query hook that logs slow or failed queries through slog.
-func Logger(log *slog.Logger, slow time.Duration) bun.QueryHook { return &queryLogger{log: log, slow: slow} }
+func Logger(log *slog.Logger, slow time.Duration) bun.QueryHook {
+	return &queryLogger{log: log, slow: slow}
+}
 
 type queryLogger struct {
 	log  *slog.Logger
@@ -178,3 +181,6 @@ func (h *queryLogger) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 		h.log.LogAttrs(ctx, slog.LevelWarn, "slow query", slog.String("op", e.Operation()), slog.Duration("duration", d))
 	}
 }
+
+// MigrationFiles returns the embedded migration files (tests hash them).
+func MigrationFiles() fs.FS { return migrationFiles }

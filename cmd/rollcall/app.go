@@ -188,6 +188,9 @@ func (a *app) runAPI(ctx context.Context, db *bun.DB, tc client.Client) error {
 }
 
 func (a *app) migrate(ctx context.Context, sub string) error {
+	if sub != "up" && sub != "down" && sub != "status" {
+		return usageError("migrate needs up, down or status, not " + strings.TrimSpace(sub))
+	}
 	db, err := a.openDB(ctx)
 	if err != nil {
 		return err
@@ -228,8 +231,6 @@ func (a *app) migrate(ctx context.Context, sub string) error {
 			}
 			fmt.Fprintf(a.stdout, "%-50s %s\n", m.Name, state)
 		}
-	default:
-		return usageError("migrate needs up, down or status, not " + strings.TrimSpace(sub))
 	}
 	return nil
 }

@@ -48,6 +48,12 @@ func (u usageError) Error() string { return string(u) }
 // run is main without the process: tests call it with their own
 // environment and a context they cancel.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	return runWith(ctx, args, getenv, stdout, nil)
+}
+
+// runWith is run that, when ready is not nil, sends the API's listening
+// address on it once the API serves.
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ready chan<- string) error {
 	if len(args) == 0 {
 		return usageError("no command given")
 	}
@@ -59,11 +65,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	case "serve", "worker", "all", "migrate", "seed":
+	default:
+		return usageError("unknown command " + cmd)
 	}
 	app, err := newApp(getenv, stdout)
 	if err != nil {
 		return err
 	}
+	app.ready = ready
 	switch cmd {
 	case "serve":
 		return app.serve(ctx, true, false)

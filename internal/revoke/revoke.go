@@ -5,6 +5,7 @@ package revoke
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -13,10 +14,14 @@ import (
 // List records revoked session families in Redis. Lookups use rueidis
 // client-side caching, so checking a token costs no round trip in the
 // common case and Redis pushes invalidations when a family is revoked.
+// Invalidations arrive asynchronously (within milliseconds), so the List
+// also remembers its own revocations: the replica that signs a session out
+// refuses its tokens from the very next request.
 type List struct {
 	rdb    rueidis.Client
 	prefix string
 	ttl    time.Duration // how long a revocation must be remembered: the access-token TTL
+	local  sync.Map      // family → expiry (time.Time) of revocations made here
 }
 
 // New returns a List; ttl is the access-token lifetime.
@@ -33,16 +38,24 @@ func (l *List) Revoke(ctx context.Context, families ...string) error {
 	for _, f := range families {
 		cmds = append(cmds, l.rdb.B().Set().Key(l.prefix+f).Value("1").Px(l.ttl+time.Minute).Build())
 	}
+	until := time.Now().Add(l.ttl + time.Minute)
+	for _, f := range families {
+		l.local.Store(f, until)
+	}
 	for _, r := range l.rdb.DoMulti(ctx, cmds...) {
 		if err := r.Error(); err != nil {
 			return fmt.Errorf("revoke: %w", err)
 		}
 	}
+	l.forgetExpired()
 	return nil
 }
 
 // IsRevoked reports whether the session family was revoked.
 func (l *List) IsRevoked(ctx context.Context, family string) (bool, error) {
+	if until, ok := l.local.Load(family); ok && time.Now().Before(until.(time.Time)) {
+		return true, nil
+	}
 	err := l.rdb.DoCache(ctx, l.rdb.B().Get().Key(l.prefix+family).Cache(), l.ttl).Error()
 	switch {
 	case rueidis.IsRedisNil(err):
@@ -51,4 +64,15 @@ func (l *List) IsRevoked(ctx context.Context, family string) (bool, error) {
 		return false, fmt.Errorf("revoke: check: %w", err)
 	}
 	return true, nil
+}
+
+// forgetExpired drops local revocations whose tokens have all expired.
+func (l *List) forgetExpired() {
+	now := time.Now()
+	l.local.Range(func(k, v any) bool {
+		if now.After(v.(time.Time)) {
+			l.local.Delete(k)
+		}
+		return true
+	})
 }

@@ -1,0 +1,126 @@
+package config_test
+
+import (
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/config"
+)
+
+const goodSecret = "0123456789abcdef0123456789abcdef"
+
+// envOf returns a getenv over vars; every other variable is unset.
+func envOf(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestLoadDefaultsMatchLocalStack(t *testing.T) {
+	c, err := config.LoadFrom(envOf(map[string]string{"ROLLCALL_JWT_SECRET": goodSecret}))
+	require.NoError(t, err)
+
+	require.Equal(t, "dev", c.Env)
+	require.Equal(t, "postgres://rollcall:rollcall@127.0.0.1:55432/rollcall?sslmode=disable", c.DatabaseURL)
+	require.Equal(t, "127.0.0.1:56379", c.RedisAddr)
+	require.Equal(t, "127.0.0.1:59000", c.S3Endpoint)
+	require.Equal(t, "127.0.0.1:57233", c.TemporalAddress)
+	require.Equal(t, "default", c.TemporalNamespace)
+	require.Equal(t, "HS256", c.JWT.Algorithm)
+	require.Equal(t, []byte(goodSecret), c.JWT.Secret)
+	require.Equal(t, 15*time.Minute, c.JWT.AccessTTL)
+	require.Equal(t, config.RateLimit{Limit: 30, Window: 5 * time.Minute}, c.LoginRateIP)
+	require.True(t, c.AutoMigrate)
+	require.False(t, c.TrustProxy, "X-Forwarded-For is not trusted unless asked")
+	require.Equal(t, 10, c.PasswordMinLength)
+}
+
+func TestLoadReadsOverrides(t *testing.T) {
+	c, err := config.LoadFrom(envOf(map[string]string{
+		"ROLLCALL_JWT_SECRET":         goodSecret,
+		"ROLLCALL_ENV":                "production",
+		"ROLLCALL_HTTP_ADDR":          " 0.0.0.0:9000 ",
+		"ROLLCALL_CORS_ORIGINS":       "https://a.example, ,https://b.example",
+		"ROLLCALL_AUTO_MIGRATE":       "false",
+		"ROLLCALL_LOGIN_RATE_IP":      "30/5m",
+		"ROLLCALL_API_RATE_USER":      "100/1s",
+		"ROLLCALL_SHUTDOWN_TIMEOUT":   "3s",
+		"ROLLCALL_REDIS_DB":           "2",
+		"ROLLCALL_JWT_ACCESS_TTL":     "5m",
+		"ROLLCALL_AUDIT_RETENTION":    "720h",
+		"ROLLCALL_TEMPORAL_NAMESPACE": "rollcall",
+	}))
+	require.NoError(t, err)
+
+	require.Equal(t, "production", c.Env)
+	require.Equal(t, "0.0.0.0:9000", c.HTTPAddr)
+	require.Equal(t, []string{"https://a.example", "https://b.example"}, c.CORSOrigins)
+	require.False(t, c.AutoMigrate)
+	require.Equal(t, config.RateLimit{Limit: 30, Window: 5 * time.Minute}, c.LoginRateIP)
+	require.Equal(t, config.RateLimit{Limit: 100, Window: time.Second}, c.APIRateUser)
+	require.Equal(t, 3*time.Second, c.ShutdownTimeout)
+	require.Equal(t, 2, c.RedisDB)
+	require.Equal(t, 5*time.Minute, c.JWT.AccessTTL)
+	require.Equal(t, 30*24*time.Hour, c.AuditRetention)
+	require.Equal(t, "rollcall", c.TemporalNamespace)
+}
+
+func TestLoadNamesEachBadVariable(t *testing.T) {
+	tests := []struct {
+		name     string
+		vars     map[string]string
+		wantName string
+	}{
+		{"no secret", map[string]string{"ROLLCALL_JWT_SECRET": ""}, "ROLLCALL_JWT_SECRET"},
+		{"short secret", map[string]string{"ROLLCALL_JWT_SECRET": goodSecret[:31]}, "ROLLCALL_JWT_SECRET"},
+		{"bad duration", map[string]string{"ROLLCALL_SHUTDOWN_TIMEOUT": "20"}, "ROLLCALL_SHUTDOWN_TIMEOUT"},
+		{"bad bool", map[string]string{"ROLLCALL_AUTO_MIGRATE": "yes please"}, "ROLLCALL_AUTO_MIGRATE"},
+		{"bad integer", map[string]string{"ROLLCALL_REDIS_DB": "one"}, "ROLLCALL_REDIS_DB"},
+		{"rate not a rate", map[string]string{"ROLLCALL_LOGIN_RATE_IP": "abc"}, "ROLLCALL_LOGIN_RATE_IP"},
+		{"rate without window", map[string]string{"ROLLCALL_LOGIN_RATE_ACCOUNT": "10"}, "ROLLCALL_LOGIN_RATE_ACCOUNT"},
+		{"rate of zero", map[string]string{"ROLLCALL_API_RATE_USER": "0/1m"}, "ROLLCALL_API_RATE_USER"},
+		{"unknown algorithm", map[string]string{"ROLLCALL_JWT_ALG": "HS512"}, "ROLLCALL_JWT_ALG"},
+		{"EdDSA without key", map[string]string{"ROLLCALL_JWT_ALG": "EdDSA"}, "ROLLCALL_JWT_PRIVATE_KEY"},
+		{"unreadable key file", map[string]string{"ROLLCALL_JWT_ALG": "EdDSA", "ROLLCALL_JWT_PRIVATE_KEY_FILE": "/nonexistent/key.pem"}, "ROLLCALL_JWT_PRIVATE_KEY_FILE"},
+		{"unknown environment", map[string]string{"ROLLCALL_ENV": "staging"}, "ROLLCALL_ENV"},
+		{"refresh not longer than access", map[string]string{"ROLLCALL_JWT_REFRESH_TTL": "10m"}, "ROLLCALL_JWT_REFRESH_TTL"},
+		{"weak password minimum", map[string]string{"ROLLCALL_PASSWORD_MIN_LENGTH": "6"}, "ROLLCALL_PASSWORD_MIN_LENGTH"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{"ROLLCALL_JWT_SECRET": goodSecret}
+			maps.Copy(vars, tt.vars)
+			_, err := config.LoadFrom(envOf(vars))
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tt.wantName+":")
+		})
+	}
+}
+
+func TestLoadReportsEveryErrorAtOnce(t *testing.T) {
+	_, err := config.LoadFrom(envOf(map[string]string{
+		"ROLLCALL_JWT_SECRET":       "short",
+		"ROLLCALL_SHUTDOWN_TIMEOUT": "soon",
+		"ROLLCALL_S3_USE_SSL":       "maybe",
+		"ROLLCALL_LOGIN_RATE_IP":    "abc",
+		"ROLLCALL_ENV":              "staging",
+	}))
+	require.Error(t, err)
+
+	msg := err.Error()
+	for _, name := range []string{"ROLLCALL_JWT_SECRET", "ROLLCALL_SHUTDOWN_TIMEOUT", "ROLLCALL_S3_USE_SSL", "ROLLCALL_LOGIN_RATE_IP", "ROLLCALL_ENV"} {
+		require.Contains(t, msg, name+":")
+	}
+	require.Len(t, strings.Split(strings.TrimPrefix(msg, "config: "), "\n"), 5, "one line per bad variable:\n%s", msg)
+}
+
+func TestSecretKeyFromBase64(t *testing.T) {
+	key, err := config.SecretKeyFromBase64("mryhsrYzwDhnWg8R3iFouxnQojvCv8t+ADCm5JiMXPA=", 32)
+	require.NoError(t, err)
+	require.Len(t, key, 32)
+
+	_, err = config.SecretKeyFromBase64("c2hvcnQ=", 32)
+	require.Error(t, err, "a 5-byte key is refused")
+}

@@ -1,0 +1,105 @@
+package workflows
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+)
+
+// cleanupStart is the workflow clock's start, far from the wall clock so a
+// cutoff computed from time.Now would not match.
+var cleanupStart = time.Date(2031, 5, 6, 3, 0, 0, 0, time.UTC)
+
+type CleanupWorkflowSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env *testsuite.TestWorkflowEnvironment
+}
+
+func TestCleanupWorkflow(t *testing.T) { suite.Run(t, new(CleanupWorkflowSuite)) }
+
+func (s *CleanupWorkflowSuite) SetupTest() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.RegisterActivity(a)
+	s.env.SetStartTime(cleanupStart)
+}
+
+func (s *CleanupWorkflowSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
+
+// at matches a cutoff argument equal to want, whatever its time zone.
+func at(want time.Time) any {
+	return mock.MatchedBy(func(got time.Time) bool { return got.Equal(want) })
+}
+
+func (s *CleanupWorkflowSuite) result() CleanupWorkflowResult {
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res CleanupWorkflowResult
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	return res
+}
+
+func (s *CleanupWorkflowSuite) TestPurgesWithCutoffsFromWorkflowTime() {
+	s.env.OnActivity(a.PurgeExpiredSessions, mock.Anything, at(cleanupStart.Add(-24*time.Hour))).Return(int64(3), nil).Once()
+	s.env.OnActivity(a.PurgeOldAudit, mock.Anything, at(cleanupStart.Add(-90*24*time.Hour))).Return(int64(7), nil).Once()
+
+	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: 24 * time.Hour, AuditRetention: 90 * 24 * time.Hour})
+
+	s.Equal(CleanupWorkflowResult{SessionsDeleted: 3, AuditDeleted: 7}, s.result())
+}
+
+func (s *CleanupWorkflowSuite) TestZeroAuditRetentionKeepsAudit() {
+	s.env.OnActivity(a.PurgeExpiredSessions, mock.Anything, at(cleanupStart)).Return(int64(2), nil).Once()
+	s.env.OnActivity(a.PurgeOldAudit, mock.Anything, mock.Anything).Return(int64(99), nil).Maybe()
+
+	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: 0, AuditRetention: 0})
+
+	s.Equal(CleanupWorkflowResult{SessionsDeleted: 2}, s.result())
+	s.env.AssertActivityNotCalled(s.T(), "PurgeOldAudit", mock.Anything, mock.Anything)
+}
+
+func (s *CleanupWorkflowSuite) TestRetriesATransientFailure() {
+	s.env.OnActivity(a.PurgeExpiredSessions, mock.Anything, mock.Anything).Return(int64(0), errors.New("connection reset")).Twice()
+	s.env.OnActivity(a.PurgeExpiredSessions, mock.Anything, mock.Anything).Return(int64(4), nil).Once()
+	s.env.OnActivity(a.PurgeOldAudit, mock.Anything, mock.Anything).Return(int64(1), nil).Once()
+
+	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: time.Hour, AuditRetention: time.Hour})
+
+	s.Equal(CleanupWorkflowResult{SessionsDeleted: 4, AuditDeleted: 1}, s.result())
+	s.env.AssertActivityNumberOfCalls(s.T(), "PurgeExpiredSessions", 3)
+	s.GreaterOrEqual(s.env.Now().Sub(cleanupStart), 15*time.Second, "retries back off 5s then 10s")
+}
+
+func (s *CleanupWorkflowSuite) TestFailsAfterRetriesRunOut() {
+	s.env.OnActivity(a.PurgeExpiredSessions, mock.Anything, mock.Anything).Return(int64(0), errors.New("database is down")).Times(5)
+
+	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: time.Hour, AuditRetention: time.Hour})
+
+	s.Require().True(s.env.IsWorkflowCompleted())
+	err := s.env.GetWorkflowError()
+	var actErr *temporal.ActivityError
+	s.Require().ErrorAs(err, &actErr)
+	var appErr *temporal.ApplicationError
+	s.Require().ErrorAs(err, &appErr)
+	s.Contains(appErr.Error(), "database is down")
+	s.env.AssertActivityNumberOfCalls(s.T(), "PurgeExpiredSessions", 5)
+	s.env.AssertActivityNotCalled(s.T(), "PurgeOldAudit", mock.Anything, mock.Anything)
+}
+
+func (s *CleanupWorkflowSuite) TestAuditFailureFailsTheRun() {
+	s.env.OnActivity(a.PurgeExpiredSessions, mock.Anything, mock.Anything).Return(int64(1), nil).Once()
+	s.env.OnActivity(a.PurgeOldAudit, mock.Anything, mock.Anything).
+		Return(int64(0), temporal.NewNonRetryableApplicationError("bad cutoff", "InvalidInput", nil)).Once()
+
+	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: time.Hour, AuditRetention: time.Hour})
+
+	var appErr *temporal.ApplicationError
+	s.Require().ErrorAs(s.env.GetWorkflowError(), &appErr)
+	s.Equal("InvalidInput", appErr.Type())
+	s.env.AssertActivityNumberOfCalls(s.T(), "PurgeOldAudit", 1) // non-retryable: no second attempt
+}
