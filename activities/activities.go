@@ -4,13 +4,42 @@
 package activities
 
 import (
+	"context"
+	"io"
 	"log/slog"
+	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/rollcall/rollcall/internal/ffmpeg"
+	"github.com/rollcall/rollcall/internal/secrets"
 )
 
 // Activities carries the dependencies of every activity.
 type Activities struct {
-	DB  *bun.DB
-	Log *slog.Logger
+	DB      *bun.DB
+	Log     *slog.Logger
+	Secrets *secrets.Box
+	FFmpeg  FFmpeg
+	Blobs   Blobs
+	Streams StreamControl
+	Now     func() time.Time
+}
+
+// FFmpeg is the part of internal/ffmpeg activities use.
+type FFmpeg interface {
+	Probe(ctx context.Context, in ffmpeg.Input) (ffmpeg.StreamInfo, error)
+	Snapshot(ctx context.Context, in ffmpeg.Input) ([]byte, error)
+}
+
+// Blobs is the part of the object store activities use.
+type Blobs interface {
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+}
+
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
 }

@@ -3,37 +3,54 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 
+	"github.com/rollcall/rollcall/activities"
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/ffmpeg"
+	"github.com/rollcall/rollcall/internal/secrets"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
+	rctemporal "github.com/rollcall/rollcall/temporal"
 )
 
 const testSecret = "test-secret-0123456789-abcdefghijklmnop"
 
-// harness is one API over a fresh database and a private Redis prefix.
+// harness is one API over a fresh database and a private Redis prefix,
+// with the stack's Temporal (namespace of the api tests) and MinIO.
 type harness struct {
-	t       *testing.T
-	handler http.Handler
-	api     huma.API
-	db      *bun.DB
-	cfg     config.Config
-	tokens  *auth.Tokens
-	checks  map[string]api.Checker
+	t        *testing.T
+	handler  http.Handler
+	api      huma.API
+	db       *bun.DB
+	cfg      config.Config
+	tokens   *auth.Tokens
+	checks   map[string]api.Checker
+	temporal client.Client
+	streams  *rctemporal.Streams
+	blobs    *blob.Store
+	box      *secrets.Box
 }
+
+// apiNamespace is the Temporal namespace of this package's tests.
+const apiNamespace = "rollcall-test-api"
 
 type harnessOption func(*config.Config, map[string]api.Checker)
 
@@ -42,8 +59,11 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	db := testenv.DB(t)
 	rdb, prefix := testenv.Redis(t)
 	cfg, err := config.LoadFrom(func(k string) string {
-		if k == "ROLLCALL_JWT_SECRET" {
+		switch k {
+		case "ROLLCALL_JWT_SECRET":
 			return testSecret
+		case "ROLLCALL_ENCRYPTION_KEY":
+			return "mryhsrYzwDhnWg8R3iFouxnQojvCv8t+ADCm5JiMXPA="
 		}
 		return ""
 	})
@@ -61,11 +81,45 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h, humaAPI, err := api.New(api.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Tokens: tokens, Checks: checks})
+	tc, err := client.NewLazyClient(client.Options{HostPort: testenv.Require(t, "ROLLCALL_TEMPORAL_ADDRESS"), Namespace: apiNamespace,
+		Logger: tlog.NewStructuredLogger(log)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, handler: h, api: humaAPI, db: db, cfg: cfg, tokens: tokens, checks: checks}
+	t.Cleanup(tc.Close)
+	blobs, err := blob.New(blob.Options{Endpoint: testenv.Require(t, "ROLLCALL_S3_ENDPOINT"), AccessKey: os.Getenv("ROLLCALL_S3_ACCESS_KEY"),
+		SecretKey: os.Getenv("ROLLCALL_S3_SECRET_KEY"), Bucket: os.Getenv("ROLLCALL_S3_BUCKET"), Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	box, _ := secrets.NewBox(key)
+	streams := &rctemporal.Streams{Client: tc, Namespace: apiNamespace}
+	h, humaAPI, err := api.New(api.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Tokens: tokens, Checks: checks,
+		Temporal: tc, Streams: streams, Blobs: blobs, Secrets: box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, handler: h, api: humaAPI, db: db, cfg: cfg, tokens: tokens, checks: checks,
+		temporal: tc, streams: streams, blobs: blobs, box: box}
+}
+
+// startWorker runs Rollcall's workers for this harness until the test ends.
+func (h *harness) startWorker() {
+	h.t.Helper()
+	testenv.TemporalNamespace(h.t, apiNamespace)
+	if err := h.blobs.EnsureBucket(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+	acts := &activities.Activities{DB: h.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Secrets: h.box,
+		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams}
+	for _, w := range rctemporal.NewWorkers(h.temporal, rctemporal.WorkerOptions{Activities: acts}) {
+		if err := w.Start(); err != nil {
+			h.t.Fatal(err)
+		}
+		h.t.Cleanup(w.Stop)
+	}
 }
 
 // response is a recorded answer with helpers to read it.

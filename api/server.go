@@ -14,11 +14,13 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/redis/rueidis"
 	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
 
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/ratelimit"
 	"github.com/rollcall/rollcall/internal/revoke"
+	"github.com/rollcall/rollcall/internal/secrets"
 )
 
 // Version is reported in the OpenAPI document; set by main at build time.
@@ -29,13 +31,30 @@ type Checker func(ctx context.Context) error
 
 // Deps are the API's dependencies.
 type Deps struct {
-	Config config.Config
-	Log    *slog.Logger
-	DB     *bun.DB
-	Redis  rueidis.Client
-	Tokens *auth.Tokens
-	Checks map[string]Checker // dependency name → health check, for /health/ready
-	Now    func() time.Time
+	Config   config.Config
+	Log      *slog.Logger
+	DB       *bun.DB
+	Redis    rueidis.Client
+	Tokens   *auth.Tokens
+	Temporal client.Client // starts and waits for workflows
+	Streams  StreamControl // starts and stops camera stream workflows
+	Blobs    Blobs
+	Secrets  *secrets.Box
+	Checks   map[string]Checker // dependency name → health check, for /health/ready
+	Now      func() time.Time
+}
+
+// StreamControl starts, stops and reconfigures camera stream workflows.
+type StreamControl interface {
+	Start(ctx context.Context, cameraID string) error
+	Stop(ctx context.Context, cameraID string) error
+	Reconfigure(ctx context.Context, cameraID string) error
+}
+
+// Blobs is the part of the object store the API uses.
+type Blobs interface {
+	PresignGet(ctx context.Context, key string, expiry time.Duration, filename string) (string, error)
+	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }
 
 // Server holds the API's dependencies; its methods are the handlers.
@@ -48,7 +67,12 @@ type Server struct {
 	revoked *revoke.List
 	checks  map[string]Checker
 	now     func() time.Time
-	policy  auth.PasswordPolicy
+
+	temporal client.Client
+	streams  StreamControl
+	blobs    Blobs
+	secrets  *secrets.Box
+	policy   auth.PasswordPolicy
 	// dummyHash is verified against when a login names no user, so unknown
 	// users and wrong passwords take the same time.
 	dummyHash string
@@ -75,6 +99,10 @@ func New(d Deps) (http.Handler, huma.API, error) {
 		now:       d.Now,
 		policy:    auth.PasswordPolicy{MinLength: d.Config.PasswordMinLength},
 		dummyHash: dummy,
+		temporal:  d.Temporal,
+		streams:   d.Streams,
+		blobs:     d.Blobs,
+		secrets:   d.Secrets,
 	}
 
 	m := newMetrics()
@@ -103,6 +131,9 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerUsers(v1, s)
 	registerRoles(v1, s)
 	registerAudit(v1, s)
+	registerCameras(v1, s)
+	registerCameraActions(v1, s)
+	registerCameraFiles(v1, s)
 
 	router.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(http.StatusNotFound, CodeNotFound, "no such endpoint"))

@@ -31,8 +31,11 @@ func newServer(b *testing.B) (*httptest.Server, string, string) {
 	db := testenv.DB(b)
 	rdb, prefix := testenv.Redis(b)
 	cfg, err := config.LoadFrom(func(k string) string {
-		if k == "ROLLCALL_JWT_SECRET" {
+		switch k {
+		case "ROLLCALL_JWT_SECRET":
 			return benchSecret
+		case "ROLLCALL_ENCRYPTION_KEY":
+			return "mryhsrYzwDhnWg8R3iFouxnQojvCv8t+ADCm5JiMXPA="
 		}
 		return ""
 	})

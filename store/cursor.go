@@ -9,7 +9,8 @@ import (
 
 // Cursor is a keyset position: the (time, id) of the last row of a page.
 type Cursor struct {
-	Time time.Time `json:"t"`
+	Time time.Time `json:"t,omitzero"`
+	Text string    `json:"s,omitempty"` // for keysets on a text column
 	ID   string    `json:"i"`
 }
 
@@ -32,7 +33,7 @@ func DecodeCursor(s string) (*Cursor, error) {
 		return nil, ErrBadCursor
 	}
 	var c Cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.ID == "" || c.Time.IsZero() {
+	if err := json.Unmarshal(b, &c); err != nil || c.ID == "" || (c.Time.IsZero() && c.Text == "") {
 		return nil, ErrBadCursor
 	}
 	return &c, nil

@@ -184,3 +184,5 @@ func (h *queryLogger) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 
 // MigrationFiles returns the embedded migration files (tests hash them).
 func MigrationFiles() fs.FS { return migrationFiles }
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -13,8 +13,17 @@ import (
 	"github.com/rollcall/rollcall/store"
 )
 
-// foundation is the name MigrationsStatus and MigrateUp give the first migration.
-const foundation = "20261125000001_foundation"
+// migrations are the names MigrationsStatus and MigrateUp give the
+// embedded migrations, in order.
+var migrations = []string{"20261125000001_foundation", "20261126000001_cameras"}
+
+func allMigrations(applied bool) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range migrations {
+		out[m] = applied
+	}
+	return out
+}
 
 func mustCreateUser(tb testing.TB, db bun.IDB, username, role string) *store.User {
 	tb.Helper()
@@ -57,20 +66,21 @@ func tableExists(tb testing.TB, db *bun.DB, table string) bool {
 func TestMigrateDownThenUp(t *testing.T) {
 	db := testenv.DB(t)
 	ctx := context.Background()
-	require.Equal(t, map[string]bool{foundation: true}, appliedMigrations(t, db))
+	require.Equal(t, allMigrations(true), appliedMigrations(t, db))
 
+	// The template applied every migration as one group: down rolls it all back.
 	rolled, err := store.MigrateDown(ctx, db)
 	require.NoError(t, err)
-	require.Equal(t, []string{foundation}, rolled)
-	require.Equal(t, map[string]bool{foundation: false}, appliedMigrations(t, db))
-	for _, table := range []string{"users", "user_sessions", "audit_logs", "roles"} {
+	require.ElementsMatch(t, migrations, rolled)
+	require.Equal(t, allMigrations(false), appliedMigrations(t, db))
+	for _, table := range []string{"users", "user_sessions", "audit_logs", "roles", "cameras", "camera_events"} {
 		require.False(t, tableExists(t, db, table), "%s survived the rollback", table)
 	}
 
 	applied, err := store.MigrateUp(ctx, db)
 	require.NoError(t, err)
-	require.Equal(t, []string{foundation}, applied)
-	require.Equal(t, map[string]bool{foundation: true}, appliedMigrations(t, db))
+	require.Equal(t, migrations, applied)
+	require.Equal(t, allMigrations(true), appliedMigrations(t, db))
 	mustCreateUser(t, db, "after-roundtrip", "viewer") // the schema works again, roles included
 
 	again, err := store.MigrateUp(ctx, db)
@@ -103,8 +113,8 @@ func TestMigrateUpConcurrentlyMigratesOnce(t *testing.T) {
 
 	require.NoError(t, errs[0])
 	require.NoError(t, errs[1])
-	require.ElementsMatch(t, [][]string{{foundation}, nil}, applied, "exactly one replica applies the migration")
-	require.Equal(t, map[string]bool{foundation: true}, appliedMigrations(t, setup))
+	require.ElementsMatch(t, [][]string{migrations, nil}, applied, "exactly one replica applies the migrations")
+	require.Equal(t, allMigrations(true), appliedMigrations(t, setup))
 }
 
 func TestCursorRoundTrip(t *testing.T) {

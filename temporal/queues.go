@@ -7,9 +7,14 @@ const (
 	// TaskQueueDefault carries short workflows and activities (cleanup,
 	// monitoring, sync).
 	TaskQueueDefault = "rollcall-default"
+	// TaskQueueStreams carries the long-running camera stream workflows, so
+	// they can be given workers of their own as camera counts grow.
+	TaskQueueStreams = "rollcall-streams"
 )
 
 // Schedule IDs, stable so the worker can upsert them at every start.
 const (
-	ScheduleCleanup = "rollcall-cleanup"
+	ScheduleCleanup         = "rollcall-cleanup"
+	ScheduleCameraHealth    = "rollcall-camera-health"
+	ScheduleCameraReconcile = "rollcall-camera-reconcile"
 )

@@ -20,28 +20,56 @@ type WorkerOptions struct {
 	Log            *slog.Logger
 }
 
-// NewWorker registers every workflow and activity on the default task queue.
-func NewWorker(c client.Client, o WorkerOptions) worker.Worker {
-	w := worker.New(c, TaskQueueDefault, worker.Options{})
-	w.RegisterWorkflow(workflows.CleanupWorkflow)
-	w.RegisterActivity(o.Activities)
-	return w
+// NewWorkers registers every workflow and activity: short work on the
+// default task queue, camera streams on their own queue.
+func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
+	def := worker.New(c, TaskQueueDefault, worker.Options{})
+	def.RegisterWorkflow(workflows.CleanupWorkflow)
+	def.RegisterWorkflow(workflows.CameraProbeWorkflow)
+	def.RegisterWorkflow(workflows.CameraSnapshotWorkflow)
+	def.RegisterWorkflow(workflows.CameraHealthWorkflow)
+	def.RegisterWorkflow(workflows.CameraReconcileWorkflow)
+	def.RegisterActivity(o.Activities)
+
+	streams := worker.New(c, TaskQueueStreams, worker.Options{})
+	streams.RegisterWorkflow(workflows.CameraStreamWorkflow)
+	streams.RegisterActivity(o.Activities)
+	return []worker.Worker{def, streams}
 }
 
 // Schedules returns the schedules the worker keeps in place.
 func Schedules(o WorkerOptions) []Schedule {
-	return []Schedule{{
-		ID:         ScheduleCleanup,
-		Every:      time.Hour,
-		Workflow:   workflows.CleanupWorkflow,
-		WorkflowID: workflows.CleanupWorkflowID,
-		Args:       []any{workflows.CleanupWorkflowInput{SessionGrace: 24 * time.Hour, AuditRetention: o.AuditRetention}},
-		TaskQueue:  TaskQueueDefault,
-		Note:       "Rollcall: purge expired sessions and audit entries past retention",
-	}}
+	return []Schedule{
+		{
+			ID:         ScheduleCleanup,
+			Every:      time.Hour,
+			Workflow:   workflows.CleanupWorkflow,
+			WorkflowID: workflows.CleanupWorkflowID,
+			Args:       []any{workflows.CleanupWorkflowInput{SessionGrace: 24 * time.Hour, AuditRetention: o.AuditRetention}},
+			TaskQueue:  TaskQueueDefault,
+			Note:       "Rollcall: purge expired sessions and audit entries past retention",
+		},
+		{
+			ID:         ScheduleCameraHealth,
+			Every:      time.Minute,
+			Workflow:   workflows.CameraHealthWorkflow,
+			WorkflowID: workflows.CameraHealthWorkflowID,
+			Args:       []any{workflows.CameraHealthWorkflowInput{StaleAfter: 2 * time.Minute, Concurrency: 4}},
+			TaskQueue:  TaskQueueDefault,
+			Note:       "Rollcall: probe active cameras that are not streaming; record online/offline changes",
+		},
+		{
+			ID:         ScheduleCameraReconcile,
+			Every:      time.Minute,
+			Workflow:   workflows.CameraReconcileWorkflow,
+			WorkflowID: workflows.CameraReconcileWorkflowID,
+			TaskQueue:  TaskQueueDefault,
+			Note:       "Rollcall: keep a stream workflow running for every active camera, and none for the others",
+		},
+	}
 }
 
-// RunWorker upserts the schedules and runs the worker until ctx ends.
+// RunWorker upserts the schedules and runs the workers until ctx ends.
 func RunWorker(ctx context.Context, c client.Client, o WorkerOptions) error {
 	for _, s := range Schedules(o) {
 		if err := UpsertSchedule(ctx, c, s); err != nil {
@@ -49,12 +77,20 @@ func RunWorker(ctx context.Context, c client.Client, o WorkerOptions) error {
 		}
 		o.Log.Info("schedule in place", slog.String("schedule", s.ID), slog.Duration("every", s.Every))
 	}
-	w := NewWorker(c, o)
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("temporal: start worker: %w", err)
+	workers := NewWorkers(c, o)
+	for i, w := range workers {
+		if err := w.Start(); err != nil {
+			for _, started := range workers[:i] {
+				started.Stop()
+			}
+			return fmt.Errorf("temporal: start worker: %w", err)
+		}
 	}
-	o.Log.Info("worker polling", slog.String("task_queue", TaskQueueDefault))
+	o.Log.Info("worker polling", slog.String("task_queues", TaskQueueDefault+","+TaskQueueStreams))
 	<-ctx.Done()
-	w.Stop()
+	for _, w := range workers {
+		w.Stop()
+	}
 	return nil
 }
+

@@ -8,5 +8,33 @@ import "github.com/rollcall/rollcall/activities"
 // a is used only for activity method references; it is never dereferenced.
 var a *activities.Activities
 
-// CleanupWorkflowID is the ID the cleanup schedule starts its runs with.
-const CleanupWorkflowID = "cleanup"
+// Workflow IDs of singletons started by schedules.
+const (
+	CleanupWorkflowID         = "cleanup"
+	CameraHealthWorkflowID    = "camera-health"
+	CameraReconcileWorkflowID = "camera-stream-reconcile"
+)
+
+// CameraStreamWorkflowIDPrefix starts the ID of every camera's stream workflow.
+const CameraStreamWorkflowIDPrefix = "camera-stream/"
+
+// CameraStreamWorkflowID is the stable ID of a camera's stream workflow.
+func CameraStreamWorkflowID(cameraID string) string { return CameraStreamWorkflowIDPrefix + cameraID }
+
+// CameraProbeWorkflowID is the ID of one connection test of a camera.
+func CameraProbeWorkflowID(cameraID, requestID string) string {
+	return "camera-probe/" + cameraID + "/" + requestID
+}
+
+// CameraSnapshotWorkflowID is the ID of one snapshot of a camera.
+func CameraSnapshotWorkflowID(cameraID, requestID string) string {
+	return "camera-snapshot/" + cameraID + "/" + requestID
+}
+
+// Signal and query names of CameraStreamWorkflow.
+const (
+	SignalCameraReconfigure = "reconfigure"
+	SignalCameraPause       = "pause"
+	SignalCameraResume      = "resume"
+	QueryCameraStreamStatus = "status"
+)

@@ -22,6 +22,8 @@ import (
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/ffmpeg"
+	"github.com/rollcall/rollcall/internal/secrets"
 	"github.com/rollcall/rollcall/store"
 	"github.com/rollcall/rollcall/temporal"
 )
@@ -107,15 +109,29 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		return err
 	}
 	defer tc.Close()
+	d := &deps{db: db, tc: tc, streams: &temporal.Streams{Client: tc, Namespace: a.cfg.TemporalNamespace}}
+	if d.box, err = secrets.NewBox(a.cfg.EncryptionKey); err != nil {
+		return err
+	}
+	d.blobs, err = blob.New(blob.Options{Endpoint: a.cfg.S3Endpoint, AccessKey: a.cfg.S3AccessKey, SecretKey: a.cfg.S3SecretKey,
+		Bucket: a.cfg.S3Bucket, UseSSL: a.cfg.S3UseSSL, Region: a.cfg.S3Region})
+	if err != nil {
+		return err
+	}
+	if err := d.blobs.EnsureBucket(ctx); err != nil {
+		a.log.Warn("object store not ready; /health/ready will report it", slog.String("error", err.Error()))
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	if withAPI {
-		g.Go(func() error { return a.runAPI(gctx, db, tc) })
+		g.Go(func() error { return a.runAPI(gctx, d) })
 	}
 	if withWorker {
 		g.Go(func() error {
 			return temporal.RunWorker(gctx, tc, temporal.WorkerOptions{
-				Activities:     &activities.Activities{DB: db, Log: a.log},
+				Activities: &activities.Activities{
+					DB: db, Log: a.log, Secrets: d.box, FFmpeg: ffmpeg.Runner{}, Blobs: d.blobs, Streams: d.streams,
+				},
 				AuditRetention: a.cfg.AuditRetention,
 				Log:            a.log,
 			})
@@ -124,26 +140,29 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 	return g.Wait()
 }
 
-func (a *app) runAPI(ctx context.Context, db *bun.DB, tc client.Client) error {
+// deps are the connections shared by the API and the worker of one process.
+type deps struct {
+	db      *bun.DB
+	tc      client.Client
+	streams *temporal.Streams
+	blobs   *blob.Store
+	box     *secrets.Box
+}
+
+func (a *app) runAPI(ctx context.Context, d *deps) error {
+	db, tc, blobs := d.db, d.tc, d.blobs
 	rdb, err := a.openRedis()
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
-	blobs, err := blob.New(blob.Options{Endpoint: a.cfg.S3Endpoint, AccessKey: a.cfg.S3AccessKey, SecretKey: a.cfg.S3SecretKey,
-		Bucket: a.cfg.S3Bucket, UseSSL: a.cfg.S3UseSSL, Region: a.cfg.S3Region})
-	if err != nil {
-		return err
-	}
-	if err := blobs.EnsureBucket(ctx); err != nil {
-		a.log.Warn("object store not ready; /health/ready will report it", slog.String("error", err.Error()))
-	}
 	tokens, err := a.tokens()
 	if err != nil {
 		return err
 	}
 	handler, _, err := api.New(api.Deps{
 		Config: a.cfg, Log: a.log, DB: db, Redis: rdb, Tokens: tokens,
+		Temporal: tc, Streams: d.streams, Blobs: blobs, Secrets: d.box,
 		Checks: map[string]api.Checker{
 			"postgres": db.PingContext,
 			"redis":    func(ctx context.Context) error { return rdb.Do(ctx, rdb.B().Ping().Build()).Error() },

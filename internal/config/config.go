@@ -45,6 +45,13 @@ type Config struct {
 
 	JWT JWTConfig
 
+	// EncryptionKey (32 bytes) seals stored credentials (camera passwords,
+	// provider and Odoo keys) with AES-256-GCM.
+	EncryptionKey []byte
+	// WorkflowWait bounds how long an API call waits for a workflow it
+	// started (camera probe, snapshot) before answering 504.
+	WorkflowWait time.Duration
+
 	LoginRateIP      RateLimit
 	LoginRateAccount RateLimit
 	APIRateUser      RateLimit
@@ -124,6 +131,8 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 			RefreshTTL:    e.duration("ROLLCALL_JWT_REFRESH_TTL", 14*24*time.Hour),
 		},
 
+		WorkflowWait: e.duration("ROLLCALL_WORKFLOW_WAIT", 45*time.Second),
+
 		LoginRateIP:      e.rate("ROLLCALL_LOGIN_RATE_IP", RateLimit{Limit: 30, Window: 5 * time.Minute}),
 		LoginRateAccount: e.rate("ROLLCALL_LOGIN_RATE_ACCOUNT", RateLimit{Limit: 10, Window: 15 * time.Minute}),
 		APIRateUser:      e.rate("ROLLCALL_API_RATE_USER", RateLimit{Limit: 6000, Window: time.Minute}),
@@ -141,7 +150,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	switch c.JWT.Algorithm {
 	case "HS256":
 		if len(c.JWT.Secret) < 32 {
-			e.fail("ROLLCALL_JWT_SECRET", "must be set to at least 32 bytes for HS256 (deploy/stack.sh writes one to .local/rollcall.env)")
+			e.fail("ROLLCALL_JWT_SECRET", "must be set to at least 32 bytes for HS256 (deploy/stack.sh env generates one into .local/rollcall.env)")
 		}
 	case "EdDSA":
 		if c.JWT.PrivateKeyPEM == "" {
@@ -149,6 +158,13 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		}
 	default:
 		e.fail("ROLLCALL_JWT_ALG", "must be HS256 or EdDSA")
+	}
+	if key := e.str("ROLLCALL_ENCRYPTION_KEY", ""); key == "" {
+		e.fail("ROLLCALL_ENCRYPTION_KEY", "must be set to 32 random bytes, base64-encoded (deploy/stack.sh env generates one)")
+	} else if k, err := SecretKeyFromBase64(key, 32); err != nil {
+		e.fail("ROLLCALL_ENCRYPTION_KEY", "must be 32 bytes, base64-encoded")
+	} else {
+		c.EncryptionKey = k
 	}
 	if c.JWT.AccessTTL <= 0 || c.JWT.RefreshTTL <= c.JWT.AccessTTL {
 		e.fail("ROLLCALL_JWT_REFRESH_TTL", "must be longer than the access TTL, both positive")

@@ -11,11 +11,20 @@ import (
 	"github.com/rollcall/rollcall/internal/config"
 )
 
-const goodSecret = "0123456789abcdef0123456789abcdef"
+const (
+	goodSecret = "0123456789abcdef0123456789abcdef"
+	goodKey    = "mryhsrYzwDhnWg8R3iFouxnQojvCv8t+ADCm5JiMXPA="
+)
 
-// envOf returns a getenv over vars; every other variable is unset.
+// envOf returns a getenv over vars; every other variable is unset except
+// the encryption key, which has no default.
 func envOf(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
+	return func(k string) string {
+		if v, ok := vars[k]; ok || k != "ROLLCALL_ENCRYPTION_KEY" {
+			return v
+		}
+		return goodKey
+	}
 }
 
 func TestLoadDefaultsMatchLocalStack(t *testing.T) {
@@ -35,6 +44,7 @@ func TestLoadDefaultsMatchLocalStack(t *testing.T) {
 	require.True(t, c.AutoMigrate)
 	require.False(t, c.TrustProxy, "X-Forwarded-For is not trusted unless asked")
 	require.Equal(t, 10, c.PasswordMinLength)
+	require.Len(t, c.EncryptionKey, 32)
 }
 
 func TestLoadReadsOverrides(t *testing.T) {
@@ -87,6 +97,8 @@ func TestLoadNamesEachBadVariable(t *testing.T) {
 		{"unknown environment", map[string]string{"ROLLCALL_ENV": "staging"}, "ROLLCALL_ENV"},
 		{"refresh not longer than access", map[string]string{"ROLLCALL_JWT_REFRESH_TTL": "10m"}, "ROLLCALL_JWT_REFRESH_TTL"},
 		{"weak password minimum", map[string]string{"ROLLCALL_PASSWORD_MIN_LENGTH": "6"}, "ROLLCALL_PASSWORD_MIN_LENGTH"},
+		{"no encryption key", map[string]string{"ROLLCALL_ENCRYPTION_KEY": ""}, "ROLLCALL_ENCRYPTION_KEY"},
+		{"short encryption key", map[string]string{"ROLLCALL_ENCRYPTION_KEY": "c2hvcnQ="}, "ROLLCALL_ENCRYPTION_KEY"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

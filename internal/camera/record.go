@@ -1,0 +1,96 @@
+package camera
+
+import (
+	"net/url"
+	"slices"
+)
+
+// Record is one camera in an export or import file. Credentials are never
+// exported; an import may carry username and password, which are accepted.
+type Record struct {
+	Name      string   `json:"name"`
+	Site      string   `json:"site"`
+	Location  string   `json:"location"`
+	URL       string   `json:"url"`
+	Direction string   `json:"direction"`
+	FPS       float64  `json:"fps"`
+	Timezone  string   `json:"timezone"`
+	Tags      []string `json:"tags"`
+	State     string   `json:"state"`
+	Username  string   `json:"username,omitempty"` // import only
+	Password  string   `json:"password,omitempty"` // import only
+}
+
+// exportRecord is what WriteJSON writes: a Record without credentials.
+type exportRecord struct {
+	Name      string   `json:"name"`
+	Site      string   `json:"site"`
+	Location  string   `json:"location"`
+	URL       string   `json:"url"`
+	Direction string   `json:"direction"`
+	FPS       float64  `json:"fps"`
+	Timezone  string   `json:"timezone"`
+	Tags      []string `json:"tags"`
+	State     string   `json:"state"`
+}
+
+// RecordOf returns the export record of s, without its credentials.
+func RecordOf(s Spec) Record {
+	return Record{
+		Name:      s.Name,
+		Site:      s.Site,
+		Location:  s.Location,
+		URL:       s.URL,
+		Direction: s.Direction,
+		FPS:       s.FPS,
+		Timezone:  s.Timezone,
+		Tags:      slices.Clone(s.Tags),
+		State:     s.State,
+	}
+}
+
+// Spec returns r as a Spec, credentials included, not yet normalized.
+func (r Record) Spec() Spec {
+	return Spec{
+		Name:      r.Name,
+		Site:      r.Site,
+		Location:  r.Location,
+		URL:       r.URL,
+		Username:  r.Username,
+		Password:  r.Password,
+		Direction: r.Direction,
+		FPS:       r.FPS,
+		Timezone:  r.Timezone,
+		Tags:      slices.Clone(r.Tags),
+		State:     r.State,
+	}
+}
+
+// exported returns r as written to a file: no credentials, even ones a
+// caller left embedded in the URL, and tags as a list rather than null.
+func (r Record) exported() exportRecord {
+	tags := r.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return exportRecord{
+		Name:      r.Name,
+		Site:      r.Site,
+		Location:  r.Location,
+		URL:       withoutUserinfo(r.URL),
+		Direction: r.Direction,
+		FPS:       r.FPS,
+		Timezone:  r.Timezone,
+		Tags:      tags,
+		State:     r.State,
+	}
+}
+
+func withoutUserinfo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = nil
+	return u.String()
+}

@@ -1,0 +1,5 @@
+DROP TABLE IF EXISTS camera_events;
+
+--bun:split
+
+DROP TABLE IF EXISTS cameras;

@@ -1,0 +1,84 @@
+package temporal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/rollcall/rollcall/workflows"
+)
+
+// Streams starts, stops, signals and lists camera stream workflows by their
+// stable IDs. It implements activities.StreamControl and is used by the API.
+type Streams struct {
+	Client    client.Client
+	Namespace string
+}
+
+// Start starts the camera's stream workflow unless it is already running.
+func (s *Streams) Start(ctx context.Context, cameraID string) error {
+	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.CameraStreamWorkflowID(cameraID),
+		TaskQueue:                TaskQueueStreams,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.CameraStreamWorkflow, workflows.CameraStreamWorkflowInput{CameraID: cameraID})
+	if err != nil {
+		return fmt.Errorf("temporal: start camera stream %s: %w", cameraID, err)
+	}
+	return nil
+}
+
+// Stop cancels the camera's stream workflow; one that is not running is not an error.
+func (s *Streams) Stop(ctx context.Context, cameraID string) error {
+	err := s.Client.CancelWorkflow(ctx, workflows.CameraStreamWorkflowID(cameraID), "")
+	if err != nil && !isGone(err) {
+		return fmt.Errorf("temporal: stop camera stream %s: %w", cameraID, err)
+	}
+	return nil
+}
+
+// Reconfigure tells a running stream that its camera's settings changed.
+func (s *Streams) Reconfigure(ctx context.Context, cameraID string) error {
+	err := s.Client.SignalWorkflow(ctx, workflows.CameraStreamWorkflowID(cameraID), "", workflows.SignalCameraReconfigure, nil)
+	if err != nil && !isGone(err) {
+		return fmt.Errorf("temporal: reconfigure camera stream %s: %w", cameraID, err)
+	}
+	return nil
+}
+
+// Running lists the camera IDs whose stream workflow is running.
+func (s *Streams) Running(ctx context.Context) ([]string, error) {
+	var ids []string
+	var token []byte
+	for {
+		resp, err := s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace:     s.Namespace,
+			Query:         "WorkflowType = 'CameraStreamWorkflow' AND ExecutionStatus = 'Running'",
+			PageSize:      1000,
+			NextPageToken: token,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("temporal: list camera streams: %w", err)
+		}
+		for _, e := range resp.Executions {
+			if id, ok := strings.CutPrefix(e.GetExecution().GetWorkflowId(), workflows.CameraStreamWorkflowIDPrefix); ok {
+				ids = append(ids, id)
+			}
+		}
+		if token = resp.NextPageToken; len(token) == 0 {
+			return ids, nil
+		}
+	}
+}
+
+func isGone(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf)
+}
