@@ -147,11 +147,11 @@ func TestCameraSnapshot(t *testing.T) {
 
 func (h *harness) streamStatus(cameraID string) enumspb.WorkflowExecutionStatus {
 	h.t.Helper()
-	d, err := h.temporal.DescribeWorkflowExecution(context.Background(), workflows.CameraStreamWorkflowID(cameraID), "")
+	d, err := h.temporal.DescribeWorkflow(context.Background(), workflows.CameraStreamWorkflowID(cameraID), "")
 	if err != nil {
 		return enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED
 	}
-	return d.WorkflowExecutionInfo.Status
+	return d.RawResponse.GetWorkflowExecutionInfo().GetStatus()
 }
 
 func (h *harness) waitStream(cameraID string, want enumspb.WorkflowExecutionStatus) {

@@ -73,7 +73,6 @@ func TestCameraCRUD(t *testing.T) {
 		m[k] = v
 		return m
 	}
-	type fixture struct{ op, viewer, camID string }
 	scenarios := []struct {
 		scenario
 		asViewer bool

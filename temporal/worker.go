@@ -93,4 +93,3 @@ func RunWorker(ctx context.Context, c client.Client, o WorkerOptions) error {
 	}
 	return nil
 }
-
