@@ -90,16 +90,19 @@ func (s *Server) importCameras(ctx context.Context, in *ImportCamerasInput) (*Im
 		cams[i] = store.Camera{ID: uuid.NewString(), Health: camera.HealthUnknown, State: sp.State}
 		applySpec(&cams[i], sp)
 	}
-	seal := func(c, _ *store.Camera) error {
-		i := indexOfName(specs, c.Name)
-		sealed, err := camera.SealCredentials(s.secrets, c.ID, specs[i].Username, specs[i].Password)
-		if err != nil {
-			return err
+	// Credentials are sealed to the camera's final ID; a row without any
+	// keeps an updated camera's stored credentials.
+	seal := func(c, existing *store.Camera) error {
+		sp := specs[indexOfName(specs, c.Name)]
+		if sp.Username == "" && sp.Password == "" {
+			if existing != nil {
+				c.Credentials = existing.Credentials
+			}
+			return nil
 		}
-		if sealed != "" || specs[i].Username != "" || specs[i].Password != "" {
-			c.Credentials = sealed
-		}
-		return nil
+		sealed, err := camera.SealCredentials(s.secrets, c.ID, sp.Username, sp.Password)
+		c.Credentials = sealed
+		return err
 	}
 	res, err := store.ImportCameras(ctx, s.db, cams, in.Mode == "upsert", seal)
 	if errors.Is(err, store.ErrConflict) {
