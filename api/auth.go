@@ -108,6 +108,8 @@ func (s *Server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error
 	}
 	if err := store.TouchLogin(ctx, s.db, u.ID, now); err != nil {
 		s.log.WarnContext(ctx, "record login time", slog.String("error", err.Error()))
+	} else {
+		u.LastLoginAt = &now
 	}
 	info.AuditResourceID = u.ID
 	return s.tokenPair(u, sess.FamilyID, token)
@@ -162,6 +164,12 @@ func (s *Server) tokenPair(u *store.User, familyID, refreshToken string) (*Token
 
 func (s *Server) refresh(ctx context.Context, in *RefreshInput) (*TokenOutput, error) {
 	info := infoFrom(ctx)
+	// Refresh tokens are unguessable, but an IP hammering the endpoint is
+	// still refused: its own per-IP limit is four times the login one.
+	lim := s.cfg.LoginRateIP
+	if res, err := s.limiter.Hit(ctx, "refresh:ip:"+info.ClientIP, lim.Limit*4, lim.Window); err == nil && !res.Allowed {
+		return nil, rateLimited(res.Reset)
+	}
 	now := s.now()
 	token, hash := auth.NewRefreshToken()
 	next := &store.Session{TokenHash: hash, IP: info.ClientIP, UserAgent: info.UserAgent, ExpiresAt: now.Add(s.cfg.JWT.RefreshTTL)}

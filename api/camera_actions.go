@@ -65,7 +65,8 @@ func registerCameraActions(api huma.API, s *Server) {
 		s.testCameraConnection)
 	register(api, op{ID: "take-camera-snapshot", Method: http.MethodPost, Path: "/cameras/{id}/snapshot", Tag: "Cameras", Perm: auth.PermCamerasWrite,
 		Summary: "Capture one frame to the object store and return a presigned URL",
-		Desc:    "Runs the CameraSnapshot workflow and waits for it. Camera failures answer 502 with code camera-<reason>."},
+		Desc: "Runs the CameraSnapshot workflow and waits for it. Camera failures answer 502 with code camera-unreachable, " +
+			"camera-auth-failed, camera-stream-not-found, camera-unsupported-codec, camera-timeout or camera-failed."},
 		s.takeCameraSnapshot)
 }
 
@@ -103,7 +104,7 @@ func (s *Server) runWorkflow(ctx context.Context, id string, wf any, arg, result
 	}
 	if err := run.Get(wctx, result); err != nil {
 		if wctx.Err() != nil && ctx.Err() == nil {
-			return newProblem(http.StatusGatewayTimeout, "workflow-timeout",
+			return newProblem(http.StatusGatewayTimeout, CodeWorkflowTimeout,
 				"the workflow is still running; look for "+id+" in the Temporal UI")
 		}
 		return err
@@ -166,6 +167,11 @@ func workflowError(err error) error {
 		switch t := appErr.Type(); {
 		case t == activities.ErrTypeCameraNotFound:
 			return newProblem(http.StatusNotFound, CodeNotFound, "camera not found")
+		case t == activities.ErrTypeCredentials:
+			return newProblem(http.StatusConflict, CodeCredentials,
+				"the camera's stored credentials cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?); enter its username and password again")
+		case t == activities.ErrTypeStreamNotFound:
+			return newProblem(http.StatusBadGateway, "camera-stream-not-found", appErr.Message())
 		case activities.IsCameraErrorType(t):
 			return newProblem(http.StatusBadGateway, "camera-"+strings.ReplaceAll(t, "_", "-"), appErr.Message())
 		}

@@ -25,6 +25,10 @@ const (
 	CodeInternal           = "internal-error"
 	CodeUnavailable        = "service-unavailable"
 	CodeBodyTooLarge       = "body-too-large"
+	CodeMethodNotAllowed   = "method-not-allowed"
+	CodeUnsupportedMedia   = "unsupported-media-type"
+	CodeWorkflowTimeout    = "workflow-timeout"
+	CodeCredentials        = "credentials-unreadable"
 )
 
 // Problem is an RFC 9457 problem document with a stable code.
@@ -87,6 +91,10 @@ func defaultCode(status int) string {
 		return CodeRateLimited
 	case http.StatusRequestEntityTooLarge:
 		return CodeBodyTooLarge
+	case http.StatusMethodNotAllowed:
+		return CodeMethodNotAllowed
+	case http.StatusUnsupportedMediaType:
+		return CodeUnsupportedMedia
 	case http.StatusServiceUnavailable:
 		return CodeUnavailable
 	}
@@ -117,6 +125,9 @@ func newHumaError(hctx huma.Context, status int, msg string, errs ...error) huma
 		}
 		if status >= 500 {
 			attrs := []any{slog.Int("status", status), slog.String("message", msg)}
+			if info := infoFrom(ctx); info != nil {
+				attrs = append(attrs, slog.String("request_id", info.RequestID))
+			}
 			for _, err := range errs {
 				if err != nil {
 					attrs = append(attrs, slog.String("error", err.Error()))
@@ -142,6 +153,14 @@ func newHumaError(hctx huma.Context, status int, msg string, errs ...error) huma
 			}
 		}
 		for _, d := range details {
+			// Never echo an object or a secret field back: it may hold a password.
+			switch d.Value.(type) {
+			case map[string]any, []any:
+				d.Value = nil
+			}
+			if isSecretKey(d.Location[strings.LastIndex(d.Location, ".")+1:]) {
+				d.Value = nil
+			}
 			// Name the missing field itself, not its parent object.
 			if name, ok := strings.CutPrefix(d.Message, "expected required property "); ok {
 				if name, ok = strings.CutSuffix(name, " to be present"); ok {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"time"
@@ -57,6 +58,19 @@ func (m *metrics) middleware(next http.Handler) http.Handler {
 	})
 }
 
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+// handler serves the exposition; with a token set, only to a scraper that
+// presents it as a Bearer token.
+func (m *metrics) handler(token string) http.Handler {
+	h := promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			writeProblem(w, r, newProblem(http.StatusUnauthorized, CodeUnauthorized, "metrics need the configured bearer token"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -93,3 +93,25 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsToken(t *testing.T) {
+	h := newHarness(t, func(c *config.Config, _ map[string]api.Checker) { c.MetricsToken = "scrape-me-0123" })
+	if res := h.request("GET", "/metrics", nil); res.Code != 401 {
+		t.Fatalf("metrics without the token: %d", res.Code)
+	}
+	if res := h.request("GET", "/metrics", nil, "Authorization", "Bearer wrong"); res.Code != 401 {
+		t.Fatalf("metrics with a wrong token: %d", res.Code)
+	}
+	if res := h.request("GET", "/metrics", nil, "Authorization", "Bearer scrape-me-0123"); res.Code != 200 || !strings.Contains(res.Body.String(), "go_goroutines") {
+		t.Fatalf("metrics with the token: %d", res.Code)
+	}
+}
+
+// A 422 never echoes a whole body or a secret field back to the client.
+func TestValidationDoesNotEchoSecrets(t *testing.T) {
+	h := newHarness(t)
+	res := h.request("POST", "/api/v1/auth/login", map[string]string{"username": "a", "password": "Echo-Me-Not-42", "extra": "x"})
+	if res.Code != 422 || strings.Contains(res.Body.String(), "Echo-Me-Not-42") {
+		t.Fatalf("%d %s", res.Code, res.Body)
+	}
+}

@@ -108,7 +108,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	m := newMetrics()
 	router := chi.NewRouter()
 	router.Use(requestContext(d.Config.TrustProxy), accessLog(d.Log), m.middleware, securityHeaders, cors(d.Config.CORSOrigins))
-	router.Handle("/metrics", m.handler())
+	router.Handle("/metrics", m.handler(d.Config.MetricsToken))
 
 	hc := huma.DefaultConfig("Rollcall API", Version)
 	hc.Info.Description = "CCTV face attendance: cameras, recognition, attendance, Odoo sync. " +
@@ -139,7 +139,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 		writeProblem(w, r, newProblem(http.StatusNotFound, CodeNotFound, "no such endpoint"))
 	})
 	router.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, newProblem(http.StatusMethodNotAllowed, "method-not-allowed", "method not allowed on this endpoint"))
+		writeProblem(w, r, newProblem(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "method not allowed on this endpoint"))
 	})
 	return router, api, nil
 }

@@ -70,12 +70,27 @@ func Schedules(o WorkerOptions) []Schedule {
 }
 
 // RunWorker upserts the schedules and runs the workers until ctx ends.
+// While Temporal cannot be reached it keeps retrying with backoff (so
+// `rollcall all` keeps serving the API meanwhile). It returns nil when ctx
+// ends: that is a shutdown, whether or not the worker got to start.
 func RunWorker(ctx context.Context, c client.Client, o WorkerOptions) error {
-	for _, s := range Schedules(o) {
-		if err := UpsertSchedule(ctx, c, s); err != nil {
-			return err
+	backoff := time.Second
+	for {
+		err := upsertSchedules(ctx, c, o)
+		if err == nil {
+			break
 		}
-		o.Log.Info("schedule in place", slog.String("schedule", s.ID), slog.Duration("every", s.Every))
+		if ctx.Err() != nil {
+			return nil
+		}
+		o.Log.Warn("Temporal not ready; retrying", slog.Duration("in", backoff), slog.String("error", err.Error()))
+		select {
+		case <-ctx.Done():
+			o.Log.Warn("shut down before Temporal was reachable; the worker never started")
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
 	}
 	workers := NewWorkers(c, o)
 	for i, w := range workers {
@@ -90,6 +105,16 @@ func RunWorker(ctx context.Context, c client.Client, o WorkerOptions) error {
 	<-ctx.Done()
 	for _, w := range workers {
 		w.Stop()
+	}
+	return nil
+}
+
+func upsertSchedules(ctx context.Context, c client.Client, o WorkerOptions) error {
+	for _, s := range Schedules(o) {
+		if err := UpsertSchedule(ctx, c, s); err != nil {
+			return err
+		}
+		o.Log.Info("schedule in place", slog.String("schedule", s.ID), slog.Duration("every", s.Every))
 	}
 	return nil
 }

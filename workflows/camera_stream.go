@@ -14,6 +14,10 @@ type CameraStreamWorkflowInput struct {
 	CameraID string
 	// Signals counts signals handled by earlier runs (continue-as-new).
 	Signals int
+	// Paused and Since carry the previous run's state across
+	// continue-as-new; a zero Since means the start of this run.
+	Paused bool
+	Since  time.Time
 }
 
 // CameraStreamStatus answers the status query.
@@ -38,6 +42,12 @@ const maxSignalsPerRun = 500
 // Temporal UI, which the reconciler maintains.
 func CameraStreamWorkflow(ctx workflow.Context, in CameraStreamWorkflowInput) error {
 	status := CameraStreamStatus{CameraID: in.CameraID, State: "waiting", Since: workflow.Now(ctx), Reconfigured: in.Signals}
+	if in.Paused {
+		status.State = "paused"
+	}
+	if !in.Since.IsZero() {
+		status.Since = in.Since
+	}
 	if err := workflow.SetQueryHandler(ctx, QueryCameraStreamStatus, func() (CameraStreamStatus, error) { return status, nil }); err != nil {
 		return err
 	}
@@ -45,7 +55,9 @@ func CameraStreamWorkflow(ctx workflow.Context, in CameraStreamWorkflowInput) er
 	pause := workflow.GetSignalChannel(ctx, SignalCameraPause)
 	resume := workflow.GetSignalChannel(ctx, SignalCameraResume)
 	handled := 0
-	for handled < maxSignalsPerRun {
+	// Past the limit, signals already delivered are still handled: left in
+	// their channels, they would be lost with this run.
+	for handled < maxSignalsPerRun || reconfigure.Len()+pause.Len()+resume.Len() > 0 {
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(reconfigure, func(c workflow.ReceiveChannel, _ bool) {
 			c.Receive(ctx, nil)
@@ -66,7 +78,9 @@ func CameraStreamWorkflow(ctx workflow.Context, in CameraStreamWorkflowInput) er
 		}
 		handled++
 	}
-	return workflow.NewContinueAsNewError(ctx, CameraStreamWorkflow, CameraStreamWorkflowInput{CameraID: in.CameraID, Signals: status.Reconfigured})
+	return workflow.NewContinueAsNewError(ctx, CameraStreamWorkflow, CameraStreamWorkflowInput{
+		CameraID: in.CameraID, Signals: status.Reconfigured, Paused: status.State == "paused", Since: status.Since,
+	})
 }
 
 // CameraReconcileWorkflow makes "active camera ⇔ running stream workflow"

@@ -47,9 +47,7 @@ func newApp(getenv func(string) string, stdout io.Writer) (*app, error) {
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		level = slog.LevelInfo
-	}
+	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // validated by config
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if cfg.Env == "dev" {
@@ -181,6 +179,7 @@ func (a *app) runAPI(ctx context.Context, d *deps) error {
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      2 * time.Minute, // long enough for a bounded workflow wait (ROLLCALL_WORKFLOW_WAIT)
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -59,7 +60,10 @@ func seedDB(ctx context.Context, db *bun.DB, username, email, password string, m
 	}
 	u := &store.User{Username: username, Email: email, FullName: "Administrator", PasswordHash: hash, Role: string(auth.RoleAdmin), IsActive: true}
 	if err := store.CreateUser(ctx, db, u); err != nil {
-		return fmt.Errorf("seed: create admin (is the username %q taken by a non-admin?): %w", username, err)
+		if errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("seed: create admin: the username %q or the email %q is taken by another user: %w", username, email, err)
+		}
+		return fmt.Errorf("seed: create admin: %w", err)
 	}
 	if generated {
 		fmt.Fprintf(out, "admin: created %q with password %s  (shown once: store it now)\n", username, password)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -22,6 +23,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	AutoMigrate     bool
 	TrustProxy      bool // take the client IP from X-Forwarded-For (only behind a trusted proxy)
+	// MetricsToken, when set, is required as a Bearer token on /metrics.
+	MetricsToken string
 
 	DatabaseURL     string
 	DatabaseMaxConn int
@@ -100,6 +103,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		ShutdownTimeout: e.duration("ROLLCALL_SHUTDOWN_TIMEOUT", 20*time.Second),
 		AutoMigrate:     e.bool("ROLLCALL_AUTO_MIGRATE", true),
 		TrustProxy:      e.bool("ROLLCALL_TRUST_PROXY", false),
+		MetricsToken:    e.str("ROLLCALL_METRICS_TOKEN", ""),
 
 		DatabaseURL:     e.str("ROLLCALL_DATABASE_URL", "postgres://rollcall:rollcall@127.0.0.1:55432/rollcall?sslmode=disable"),
 		DatabaseMaxConn: e.int("ROLLCALL_DATABASE_MAX_CONNS", 20),
@@ -143,6 +147,10 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		AdminUsername: e.str("ROLLCALL_ADMIN_USERNAME", "admin"),
 		AdminPassword: e.str("ROLLCALL_ADMIN_PASSWORD", ""),
 		AdminEmail:    e.str("ROLLCALL_ADMIN_EMAIL", "admin@example.com"),
+	}
+	var level slog.Level
+	if level.UnmarshalText([]byte(c.LogLevel)) != nil {
+		e.fail("ROLLCALL_LOG_LEVEL", "must be debug, info, warn or error")
 	}
 	if c.Env != "dev" && c.Env != "production" {
 		e.fail("ROLLCALL_ENV", "must be dev or production")

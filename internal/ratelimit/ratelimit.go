@@ -70,6 +70,8 @@ func (l *Limiter) Reset(ctx context.Context, key string) error {
 }
 
 func (l *Limiter) run(ctx context.Context, key string, limit int, window time.Duration, count bool) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second) // a Redis outage must not hold requests
+	defer cancel()
 	flag := "0"
 	if count {
 		flag = "1"

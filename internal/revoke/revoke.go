@@ -24,6 +24,10 @@ type List struct {
 	local  sync.Map      // family → expiry (time.Time) of revocations made here
 }
 
+// redisTimeout bounds a lookup, so a Redis outage answers 503 at once
+// instead of holding requests.
+const redisTimeout = time.Second
+
 // New returns a List; ttl is the access-token lifetime.
 func New(rdb rueidis.Client, prefix string, ttl time.Duration) *List {
 	return &List{rdb: rdb, prefix: prefix + "revoked:", ttl: ttl}
@@ -56,6 +60,8 @@ func (l *List) IsRevoked(ctx context.Context, family string) (bool, error) {
 	if until, ok := l.local.Load(family); ok && time.Now().Before(until.(time.Time)) {
 		return true, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
+	defer cancel()
 	err := l.rdb.DoCache(ctx, l.rdb.B().Get().Key(l.prefix+family).Cache(), l.ttl).Error()
 	switch {
 	case rueidis.IsRedisNil(err):

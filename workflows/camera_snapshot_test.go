@@ -1,0 +1,128 @@
+package workflows
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/rollcall/rollcall/activities"
+)
+
+const snapshotCameraID = "7d3c9a4e-0000-4000-8000-000000000002"
+
+// snapshotStart is the workflow clock's start, years from the wall clock so
+// a key built from time.Now would not match.
+var snapshotStart = time.Date(2031, 2, 3, 4, 5, 6, 789_000_000, time.UTC)
+
+type CameraSnapshotWorkflowSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env *testsuite.TestWorkflowEnvironment
+}
+
+func TestCameraSnapshotWorkflow(t *testing.T) { suite.Run(t, new(CameraSnapshotWorkflowSuite)) }
+
+func (s *CameraSnapshotWorkflowSuite) SetupTest() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.RegisterActivity(a)
+	s.env.SetStartTime(snapshotStart)
+}
+
+func (s *CameraSnapshotWorkflowSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
+
+// wantKey is the key the workflow must use in the run an activity belongs to.
+func wantKey(ctx context.Context) string {
+	return SnapshotObjectKey(snapshotCameraID, snapshotStart, activity.GetInfo(ctx).WorkflowExecution.RunID)
+}
+
+func (s *CameraSnapshotWorkflowSuite) TestStoresUnderAKeyOfTheWorkflowStart() {
+	var keys, want []string
+	s.env.OnActivity(a.CaptureSnapshot, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.SnapshotInput) (activities.SnapshotResult, error) {
+			keys, want = append(keys, in.Key), append(want, wantKey(ctx))
+			return activities.SnapshotResult{Key: in.Key, Size: 2048, TakenAt: snapshotStart}, nil
+		}).Once()
+
+	s.env.ExecuteWorkflow(CameraSnapshotWorkflow, CameraSnapshotWorkflowInput{CameraID: snapshotCameraID})
+
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res activities.SnapshotResult
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	s.Require().Len(keys, 1)
+	s.True(strings.HasPrefix(keys[0], "cameras/"+snapshotCameraID+"/snapshots/2031/02/03/040506.789-"), keys[0])
+	s.Equal(want, keys)
+	s.Equal(activities.SnapshotResult{Key: keys[0], Size: 2048, TakenAt: snapshotStart}, res)
+}
+
+func (s *CameraSnapshotWorkflowSuite) TestRetryOverwritesTheSameKey() {
+	var keys, want []string
+	capture := func(ctx context.Context, in activities.SnapshotInput) (activities.SnapshotResult, error) {
+		keys, want = append(keys, in.Key), append(want, wantKey(ctx))
+		if len(keys) < 3 {
+			return activities.SnapshotResult{}, temporal.NewApplicationError("connection refused", activities.ErrTypeUnreachable)
+		}
+		return activities.SnapshotResult{Key: in.Key, Size: 1024}, nil
+	}
+	s.env.OnActivity(a.CaptureSnapshot, mock.Anything, mock.Anything).Return(capture).Times(3)
+
+	s.env.ExecuteWorkflow(CameraSnapshotWorkflow, CameraSnapshotWorkflowInput{CameraID: snapshotCameraID})
+
+	s.Require().NoError(s.env.GetWorkflowError())
+	s.Require().Len(keys, 3)
+	s.Equal(want, keys, "every attempt writes the same object")
+	s.GreaterOrEqual(s.env.Now().Sub(snapshotStart), 2*time.Second, "attempts back off, yet the key keeps the start time")
+}
+
+func (s *CameraSnapshotWorkflowSuite) TestAuthFailureIsNotRetried() {
+	s.env.OnActivity(a.CaptureSnapshot, mock.Anything, mock.Anything).
+		Return(activities.SnapshotResult{}, temporal.NewApplicationError("401 Unauthorized", activities.ErrTypeAuthFailed)).Once()
+
+	s.env.ExecuteWorkflow(CameraSnapshotWorkflow, CameraSnapshotWorkflowInput{CameraID: snapshotCameraID})
+
+	s.Require().True(s.env.IsWorkflowCompleted())
+	var appErr *temporal.ApplicationError
+	s.Require().ErrorAs(s.env.GetWorkflowError(), &appErr)
+	s.Equal(activities.ErrTypeAuthFailed, appErr.Type())
+	s.env.AssertActivityNumberOfCalls(s.T(), "CaptureSnapshot", 1)
+}
+
+func (s *CameraSnapshotWorkflowSuite) TestUnreachableFailsAfterThreeAttempts() {
+	s.env.OnActivity(a.CaptureSnapshot, mock.Anything, mock.Anything).
+		Return(activities.SnapshotResult{}, temporal.NewApplicationError("connection refused", activities.ErrTypeUnreachable)).Times(3)
+
+	s.env.ExecuteWorkflow(CameraSnapshotWorkflow, CameraSnapshotWorkflowInput{CameraID: snapshotCameraID})
+
+	var appErr *temporal.ApplicationError
+	s.Require().ErrorAs(s.env.GetWorkflowError(), &appErr)
+	s.Equal(activities.ErrTypeUnreachable, appErr.Type())
+}
+
+func TestSnapshotObjectKey(t *testing.T) {
+	paris := time.FixedZone("CET", 3600)
+	for _, tc := range []struct {
+		name  string
+		at    time.Time
+		runID string
+		want  string
+	}{
+		{"UTC", time.Date(2031, 2, 3, 4, 5, 6, 789_000_000, time.UTC), "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+			"cameras/c1/snapshots/2031/02/03/040506.789-0f1e2d3c.jpg"},
+		{"local time becomes the UTC day", time.Date(2031, 2, 4, 0, 30, 0, 0, paris), "abcdef0123",
+			"cameras/c1/snapshots/2031/02/03/233000.000-abcdef01.jpg"},
+		{"short run ID kept whole", time.Date(2031, 12, 31, 23, 59, 59, 0, time.UTC), "run1",
+			"cameras/c1/snapshots/2031/12/31/235959.000-run1.jpg"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := SnapshotObjectKey("c1", tc.at, tc.runID); got != tc.want {
+				t.Errorf("SnapshotObjectKey = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
