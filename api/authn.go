@@ -70,18 +70,11 @@ func (s *Server) authenticate(hctx huma.Context) (*auth.Principal, *Problem) {
 }
 
 // allowAPIRate applies the per-user API rate limit; on refusal it writes the
-// 429 and returns false. When Redis is unreachable the request is allowed
-// (the limiter protects capacity, it is not an access control).
+// 429 and returns false. The limit is decided in memory and shared with the
+// other replicas through Redis in the background (ratelimit.Local), so it
+// costs no round trip.
 func (s *Server) allowAPIRate(hctx huma.Context, p *auth.Principal) bool {
-	lim := s.cfg.APIRateUser
-	if lim.Limit <= 0 {
-		return true
-	}
-	res, err := s.limiter.Hit(hctx.Context(), "api:user:"+p.UserID, lim.Limit, lim.Window)
-	if err != nil {
-		s.log.WarnContext(hctx.Context(), "api rate limiter unavailable", slog.String("error", err.Error()))
-		return true
-	}
+	res := s.apiLimiter.Allow("api:user:" + p.UserID)
 	setRateHeaders(hctx.SetHeader, res.Limit, res.Remaining, res.Reset)
 	if !res.Allowed {
 		s.writeMiddlewareProblem(hctx, rateLimited(res.Reset))

@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -123,13 +126,11 @@ type ListCamerasInput struct {
 	Limit     int    `query:"limit" minimum:"1" maximum:"500" default:"50"`
 }
 
-// CameraListOutput is one page of cameras.
-type CameraListOutput struct {
-	Body struct {
-		Items      []CameraBody `json:"items"`
-		NextCursor string       `json:"nextCursor,omitempty"`
-		Total      int          `json:"total"`
-	}
+// CameraListBody is one page of cameras.
+type CameraListBody struct {
+	Items      []CameraBody `json:"items"`
+	NextCursor string       `json:"nextCursor,omitempty"`
+	Total      *int         `json:"total,omitempty" doc:"Cameras matching the filter; on the first page only"`
 }
 
 // CameraCount is one bucket of the summary.
@@ -150,7 +151,9 @@ type CameraSummaryOutput struct {
 
 func registerCameras(api huma.API, s *Server) {
 	register(api, op{ID: "list-cameras", Method: http.MethodGet, Path: "/cameras", Tag: "Cameras", Perm: auth.PermCamerasRead,
-		Summary: "List cameras", Desc: "Filter by state, health, site, direction, tag or text; sort by name or creation; cursor pagination."},
+		Summary: "List cameras", RawJSON: CameraListBody{},
+		Desc: "Filter by state, health, site, direction, tag or text; sort by name or creation; cursor pagination. " +
+			"total is given on the first page. Answers are cached per query and invalidated by any camera change."},
 		s.listCameras)
 	register(api, op{ID: "create-camera", Method: http.MethodPost, Path: "/cameras", Tag: "Cameras", Perm: auth.PermCamerasWrite,
 		Summary: "Register a camera", Status: http.StatusCreated,
@@ -169,10 +172,18 @@ func registerCameras(api huma.API, s *Server) {
 		s.deleteCamera)
 }
 
-func (s *Server) listCameras(ctx context.Context, in *ListCamerasInput) (*CameraListOutput, error) {
+func (s *Server) listCameras(ctx context.Context, in *ListCamerasInput) (*RawJSON, error) {
 	after, err := store.DecodeCursor(in.Cursor)
 	if err != nil {
 		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+	}
+	version, err := store.CacheVersion(ctx, s.db, store.CacheCameras)
+	if err != nil {
+		return nil, err
+	}
+	key := strings.Join([]string{in.State, in.Health, in.Site, in.Direction, in.Tag, in.Q, in.Sort, in.Cursor, strconv.Itoa(in.Limit)}, "\x00")
+	if body, ok := s.cameraLists.get(key, version); ok {
+		return rawJSON(body), nil
 	}
 	cams, total, err := store.FindCameras(ctx, s.db, store.CameraFilter{
 		State: in.State, Health: in.Health, Site: in.Site, Direction: in.Direction, Tag: in.Tag, Query: in.Q,
@@ -181,17 +192,23 @@ func (s *Server) listCameras(ctx context.Context, in *ListCamerasInput) (*Camera
 	if err != nil {
 		return nil, err
 	}
-	out := &CameraListOutput{}
-	out.Body.Total = total
-	out.Body.Items = make([]CameraBody, 0, min(len(cams), in.Limit))
+	page := CameraListBody{Items: make([]CameraBody, 0, min(len(cams), in.Limit))}
+	if total >= 0 {
+		page.Total = &total
+	}
 	for i := range cams {
 		if i == in.Limit {
-			out.Body.NextCursor = store.CameraCursor(&cams[i-1], in.Sort).Encode()
+			page.NextCursor = store.CameraCursor(&cams[i-1], in.Sort).Encode()
 			break
 		}
-		out.Body.Items = append(out.Body.Items, cameraBody(&cams[i]))
+		page.Items = append(page.Items, cameraBody(&cams[i]))
 	}
-	return out, nil
+	body, err := json.Marshal(page)
+	if err != nil {
+		return nil, err
+	}
+	s.cameraLists.put(key, version, body)
+	return rawJSON(body), nil
 }
 
 // specProblem turns validation errors into a 422 naming each field.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/camera"
@@ -227,4 +228,29 @@ func TestCameraListFiltersAndPages(t *testing.T) {
 	res := h.as(op, "GET", "/api/v1/cameras/summary", nil)
 	h.check(t, scenario{Method: "GET", URL: "summary", WantStatus: 200, WantContains: []string{
 		`"total":9`, `{"key":"inactive","count":6}`, `{"key":"maintenance","count":3}`, `{"key":"unknown","count":9}`, `{"key":"HQ","count":3}`}}, res)
+}
+
+// Cached list answers never outlive a change, wherever it comes from: here
+// a workflow's health update straight in the database.
+func TestCameraListCacheInvalidation(t *testing.T) {
+	h := newHarness(t)
+	_, op := h.mustUserToken("oscar", auth.RoleOperator)
+	cam := h.mustCreateCamera(op, map[string]any{"name": "Porch", "url": "rtsp://10.0.0.60/s"})
+	list := func() string { return h.as(op, "GET", "/api/v1/cameras?q=porch", nil).Body.String() }
+	first := list()
+	if !strings.Contains(first, `"health":"unknown"`) || list() != first {
+		t.Fatalf("list: %s", first)
+	}
+	if _, err := store.RecordCameraHealth(context.Background(), h.db, cam.ID, "online", "", &store.StreamInfo{Codec: "h264", Width: 640, Height: 480}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); !strings.Contains(got, `"health":"online"`) || !strings.Contains(got, `"codec":"h264"`) {
+		t.Fatalf("stale list after a health change: %s", got)
+	}
+	if _, err := h.db.ExecContext(context.Background(), "DELETE FROM cameras"); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); strings.Contains(got, "Porch") {
+		t.Fatalf("stale list after a delete: %s", got)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -30,6 +31,9 @@ type op struct {
 	Status  int // default success status
 	// MaxBody overrides Huma's default request-body limit (1 MiB).
 	MaxBody int64
+	// RawJSON, for a handler answering pre-encoded JSON (RawJSON output),
+	// is a value of the type the body encodes, for the OpenAPI schema.
+	RawJSON any
 }
 
 func (o op) operation() huma.Operation {
@@ -65,5 +69,13 @@ func (o op) operation() huma.Operation {
 
 // register adds an operation to the API with its access rule.
 func register[I, O any](api huma.API, o op, handler func(context.Context, *I) (*O, error)) {
-	huma.Register(api, o.operation(), handler)
+	hop := o.operation()
+	if o.RawJSON != nil {
+		schema := api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(o.RawJSON), true, "")
+		hop.Responses = map[string]*huma.Response{"200": {
+			Description: "OK",
+			Content:     map[string]*huma.MediaType{"application/json": {Schema: schema}},
+		}}
+	}
+	huma.Register(api, hop, handler)
 }

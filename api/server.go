@@ -64,15 +64,19 @@ type Server struct {
 	db      *bun.DB
 	tokens  *auth.Tokens
 	limiter *ratelimit.Limiter
-	revoked *revoke.List
-	checks  map[string]Checker
-	now     func() time.Time
+	// apiLimiter is the per-user API limit (in memory, reconciled via Redis).
+	apiLimiter *ratelimit.Local
+	revoked    *revoke.List
+	checks     map[string]Checker
+	now        func() time.Time
 
 	temporal client.Client
 	streams  StreamControl
-	blobs    Blobs
-	secrets  *secrets.Box
-	policy   auth.PasswordPolicy
+
+	cameraLists *responseCache
+	blobs       Blobs
+	secrets     *secrets.Box
+	policy      auth.PasswordPolicy
 	// dummyHash is verified against when a login names no user, so unknown
 	// users and wrong passwords take the same time.
 	dummyHash string
@@ -89,22 +93,27 @@ func New(d Deps) (http.Handler, huma.API, error) {
 		return nil, nil, err
 	}
 	s := &Server{
-		cfg:       d.Config,
-		log:       d.Log,
-		db:        d.DB,
-		tokens:    d.Tokens,
-		limiter:   ratelimit.New(d.Redis, d.Config.RedisPrefix),
-		revoked:   revoke.New(d.Redis, d.Config.RedisPrefix, d.Tokens.TTL()),
-		checks:    d.Checks,
-		now:       d.Now,
-		policy:    auth.PasswordPolicy{MinLength: d.Config.PasswordMinLength},
-		dummyHash: dummy,
-		temporal:  d.Temporal,
-		streams:   d.Streams,
-		blobs:     d.Blobs,
-		secrets:   d.Secrets,
+		cfg:         d.Config,
+		log:         d.Log,
+		db:          d.DB,
+		tokens:      d.Tokens,
+		limiter:     ratelimit.New(d.Redis, d.Config.RedisPrefix),
+		revoked:     revoke.New(d.Redis, d.Config.RedisPrefix, d.Tokens.TTL()),
+		checks:      d.Checks,
+		now:         d.Now,
+		policy:      auth.PasswordPolicy{MinLength: d.Config.PasswordMinLength},
+		dummyHash:   dummy,
+		temporal:    d.Temporal,
+		cameraLists: newResponseCache(512),
+		streams:     d.Streams,
+		blobs:       d.Blobs,
+		secrets:     d.Secrets,
 	}
 
+	s.apiLimiter = ratelimit.NewLocal(s.limiter, d.Config.APIRateUser.Limit, d.Config.APIRateUser.Window, 250*time.Millisecond)
+	s.apiLimiter.OnError = func(err error) {
+		d.Log.Warn("api rate limit not reconciled with Redis; deciding on this replica's counts", slog.String("error", err.Error()))
+	}
 	m := newMetrics()
 	router := chi.NewRouter()
 	router.Use(requestContext(d.Config.TrustProxy), accessLog(d.Log), m.middleware, securityHeaders, cors(d.Config.CORSOrigins))

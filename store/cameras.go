@@ -35,6 +35,10 @@ type Camera struct {
 	StreamFPS     float64    `bun:"stream_fps,notnull"`
 	CreatedAt     time.Time  `bun:"created_at,notnull,default:current_timestamp"`
 	UpdatedAt     time.Time  `bun:"updated_at,notnull,default:current_timestamp"`
+
+	// WindowTotal is filled by FindCameras on a first page: the number of
+	// cameras matching the filter.
+	WindowTotal int `bun:"window_total,scanonly"`
 }
 
 // CameraEvent is one health or state change of a camera.
@@ -75,7 +79,9 @@ func CameraCursor(c *Camera, sort string) Cursor {
 	return Cursor{Text: strings.ToLower(c.Name), ID: c.ID}
 }
 
-// FindCameras returns one page of cameras and the total matching the filter.
+// FindCameras returns one page of cameras in one round trip. On the first
+// page (no cursor) it also returns the total matching the filter; on later
+// pages total is -1 (counting would mean scanning what the keyset skips).
 func FindCameras(ctx context.Context, db bun.IDB, f CameraFilter) ([]Camera, int, error) {
 	var cams []Camera
 	q := db.NewSelect().Model(&cams)
@@ -100,9 +106,9 @@ func FindCameras(ctx context.Context, db bun.IDB, f CameraFilter) ([]Camera, int
 			return q.Where("lower(name) LIKE ?", like).WhereOr("lower(site) LIKE ?", like).WhereOr("lower(location) LIKE ?", like)
 		})
 	}
-	total, err := q.Count(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: count cameras: %w", err)
+	total := -1
+	if f.After == nil {
+		q = q.ColumnExpr("camera.*").ColumnExpr("count(*) OVER () AS window_total")
 	}
 	switch f.Sort {
 	case CameraSortCreatedAt:
@@ -129,7 +135,13 @@ func FindCameras(ctx context.Context, db bun.IDB, f CameraFilter) ([]Camera, int
 	if err := q.Limit(int64(f.Limit)).Scan(ctx); err != nil {
 		return nil, 0, fmt.Errorf("store: find cameras: %w", err)
 	}
-	return cams, int(total), nil
+	if f.After == nil {
+		total = 0
+		if len(cams) > 0 {
+			total = cams[0].WindowTotal
+		}
+	}
+	return cams, total, nil
 }
 
 // AllCameras returns every camera ordered by name (export).

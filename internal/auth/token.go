@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -38,7 +39,16 @@ type Tokens struct {
 	audience string
 	ttl      time.Duration
 	now      func() time.Time
+
+	// verified remembers tokens whose signature and claims checked out,
+	// until they expire: the same bytes verify the same way, and a
+	// dashboard presents one token many times a second.
+	mu       sync.RWMutex
+	verified map[string]*Claims
 }
+
+// maxVerified bounds the verified-token memo.
+const maxVerified = 10000
 
 // TokenOptions configure NewTokens.
 type TokenOptions struct {
@@ -53,7 +63,7 @@ type TokenOptions struct {
 
 // NewTokens builds a Tokens from its options.
 func NewTokens(o TokenOptions) (*Tokens, error) {
-	t := &Tokens{issuer: o.Issuer, audience: o.Audience, ttl: o.TTL, now: o.Now}
+	t := &Tokens{issuer: o.Issuer, audience: o.Audience, ttl: o.TTL, now: o.Now, verified: make(map[string]*Claims)}
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -113,8 +123,35 @@ func (t *Tokens) Issue(userID, username string, role Role, sessionID string) (st
 }
 
 // Parse verifies a token and returns its claims, or ErrInvalidToken.
-// Only the configured algorithm is accepted.
+// Only the configured algorithm is accepted. The returned claims are
+// shared: do not modify them.
 func (t *Tokens) Parse(token string) (*Claims, error) {
+	t.mu.RLock()
+	c, ok := t.verified[token]
+	t.mu.RUnlock()
+	if ok {
+		if t.now().Before(c.ExpiresAt.Time) {
+			return c, nil
+		}
+		t.mu.Lock()
+		delete(t.verified, token)
+		t.mu.Unlock()
+		return nil, ErrInvalidToken
+	}
+	c, err := t.parse(token)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	if len(t.verified) >= maxVerified {
+		clear(t.verified)
+	}
+	t.verified[token] = c
+	t.mu.Unlock()
+	return c, nil
+}
+
+func (t *Tokens) parse(token string) (*Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.verify, nil },
 		jwt.WithValidMethods([]string{t.method.Alg()}),

@@ -11,14 +11,15 @@ import (
 	"github.com/redis/rueidis"
 )
 
-// hitScript increments a window counter (when ARGV[2] is "1") and returns
-// the count and the window's remaining milliseconds. The first hit of a
-// window sets its expiry.
+// hitScript adds ARGV[2] (0 to only read) to a window counter and returns
+// the count and the window's remaining milliseconds. The hit that creates
+// the counter sets the window's expiry.
 var hitScript = rueidis.NewLuaScript(`
 local n
-if ARGV[2] == "1" then
-  n = redis.call("INCR", KEYS[1])
-  if n == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
+local add = tonumber(ARGV[2])
+if add > 0 then
+  n = redis.call("INCRBY", KEYS[1], add)
+  if n == add then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
 else
   n = tonumber(redis.call("GET", KEYS[1]) or "0")
 end
@@ -48,13 +49,13 @@ type Result struct {
 
 // Hit counts one request against key and reports whether it is within limit.
 func (l *Limiter) Hit(ctx context.Context, key string, limit int, window time.Duration) (Result, error) {
-	return l.run(ctx, key, limit, window, true)
+	return l.run(ctx, key, limit, window, 1)
 }
 
 // Peek reports the state of key without counting a request. Allowed is false
 // once limit requests have been counted in the window.
 func (l *Limiter) Peek(ctx context.Context, key string, limit int, window time.Duration) (Result, error) {
-	r, err := l.run(ctx, key, limit, window, false)
+	r, err := l.run(ctx, key, limit, window, 0)
 	if err == nil && r.Remaining == 0 {
 		r.Allowed = false
 	}
@@ -69,14 +70,10 @@ func (l *Limiter) Reset(ctx context.Context, key string) error {
 	return nil
 }
 
-func (l *Limiter) run(ctx context.Context, key string, limit int, window time.Duration, count bool) (Result, error) {
+func (l *Limiter) run(ctx context.Context, key string, limit int, window time.Duration, add int64) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second) // a Redis outage must not hold requests
 	defer cancel()
-	flag := "0"
-	if count {
-		flag = "1"
-	}
-	vals, err := hitScript.Exec(ctx, l.rdb, []string{l.prefix + key}, []string{strconv.FormatInt(window.Milliseconds(), 10), flag}).ToArray()
+	vals, err := hitScript.Exec(ctx, l.rdb, []string{l.prefix + key}, []string{strconv.FormatInt(window.Milliseconds(), 10), strconv.FormatInt(add, 10)}).ToArray()
 	if err != nil {
 		return Result{}, fmt.Errorf("ratelimit: %w", err)
 	}
