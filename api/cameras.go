@@ -177,7 +177,7 @@ func (s *Server) listCameras(ctx context.Context, in *ListCamerasInput) (*RawJSO
 	if err != nil {
 		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
 	}
-	version, err := store.CacheVersion(ctx, s.db, store.CacheCameras)
+	version, err := s.versions.Version(ctx, store.CacheCameras)
 	if err != nil {
 		return nil, err
 	}

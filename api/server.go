@@ -21,6 +21,7 @@ import (
 	"github.com/rollcall/rollcall/internal/ratelimit"
 	"github.com/rollcall/rollcall/internal/revoke"
 	"github.com/rollcall/rollcall/internal/secrets"
+	"github.com/rollcall/rollcall/store"
 )
 
 // Version is reported in the OpenAPI document; set by main at build time.
@@ -40,6 +41,9 @@ type Deps struct {
 	Streams  StreamControl // starts and stops camera stream workflows
 	Blobs    Blobs
 	Secrets  *secrets.Box
+	// Versions tells cache versions (store.VersionWatcher); nil reads them
+	// from the database on every request.
+	Versions Versions
 	Checks   map[string]Checker // dependency name → health check, for /health/ready
 	Now      func() time.Time
 }
@@ -49,6 +53,17 @@ type StreamControl interface {
 	Start(ctx context.Context, cameraID string) error
 	Stop(ctx context.Context, cameraID string) error
 	Reconfigure(ctx context.Context, cameraID string) error
+}
+
+// Versions tells the current version of a cached resource.
+type Versions interface {
+	Version(ctx context.Context, name string) (int64, error)
+}
+
+type dbVersions struct{ db *bun.DB }
+
+func (v dbVersions) Version(ctx context.Context, name string) (int64, error) {
+	return store.CacheVersion(ctx, v.db, name)
 }
 
 // Blobs is the part of the object store the API uses.
@@ -74,6 +89,7 @@ type Server struct {
 	streams  StreamControl
 
 	cameraLists *responseCache
+	versions    Versions
 	blobs       Blobs
 	secrets     *secrets.Box
 	policy      auth.PasswordPolicy
@@ -105,11 +121,15 @@ func New(d Deps) (http.Handler, huma.API, error) {
 		dummyHash:   dummy,
 		temporal:    d.Temporal,
 		cameraLists: newResponseCache(512),
+		versions:    d.Versions,
 		streams:     d.Streams,
 		blobs:       d.Blobs,
 		secrets:     d.Secrets,
 	}
 
+	if s.versions == nil {
+		s.versions = dbVersions{d.DB}
+	}
 	s.apiLimiter = ratelimit.NewLocal(s.limiter, d.Config.APIRateUser.Limit, d.Config.APIRateUser.Window, 250*time.Millisecond)
 	s.apiLimiter.OnError = func(err error) {
 		d.Log.Warn("api rate limit not reconciled with Redis; deciding on this replica's counts", slog.String("error", err.Error()))

@@ -5,6 +5,7 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"io"
@@ -90,8 +91,13 @@ func newStack(b *testing.B) *stack {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// As `rollcall serve` runs it: cache versions followed by notification.
+	versions := store.NewVersionWatcher(db, log)
+	vctx, stopVersions := context.WithCancel(context.Background())
+	b.Cleanup(stopVersions)
+	go versions.Run(vctx)
 	h, _, err := api.New(api.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Tokens: tokens,
-		Temporal: tc, Streams: &rctemporal.Streams{Client: tc, Namespace: benchNamespace}, Blobs: blobs, Secrets: box})
+		Temporal: tc, Streams: &rctemporal.Streams{Client: tc, Namespace: benchNamespace}, Blobs: blobs, Secrets: box, Versions: versions})
 	if err != nil {
 		b.Fatal(err)
 	}

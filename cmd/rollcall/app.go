@@ -158,9 +158,11 @@ func (a *app) runAPI(ctx context.Context, d *deps) error {
 	if err != nil {
 		return err
 	}
+	versions := store.NewVersionWatcher(db, a.log)
+	go versions.Run(ctx)
 	handler, _, err := api.New(api.Deps{
 		Config: a.cfg, Log: a.log, DB: db, Redis: rdb, Tokens: tokens,
-		Temporal: tc, Streams: d.streams, Blobs: blobs, Secrets: d.box,
+		Temporal: tc, Streams: d.streams, Blobs: blobs, Secrets: d.box, Versions: versions,
 		Checks: map[string]api.Checker{
 			"postgres": db.PingContext,
 			"redis":    func(ctx context.Context) error { return rdb.Do(ctx, rdb.B().Ping().Build()).Error() },
