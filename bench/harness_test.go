@@ -94,8 +94,9 @@ func newStack(b *testing.B) *stack {
 	// As `rollcall serve` runs it: cache versions followed by notification.
 	versions := store.NewVersionWatcher(db, log)
 	vctx, stopVersions := context.WithCancel(context.Background())
-	b.Cleanup(stopVersions)
-	go versions.Run(vctx)
+	watching := make(chan struct{})
+	go func() { versions.Run(vctx); close(watching) }()
+	b.Cleanup(func() { stopVersions(); <-watching }) // before the database is dropped
 	h, _, err := api.New(api.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Tokens: tokens,
 		Temporal: tc, Streams: &rctemporal.Streams{Client: tc, Namespace: benchNamespace}, Blobs: blobs, Secrets: box, Versions: versions})
 	if err != nil {

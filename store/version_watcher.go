@@ -60,6 +60,9 @@ func (w *VersionWatcher) Run(ctx context.Context) {
 func (w *VersionWatcher) follow(ctx context.Context) error {
 	ln := pgdriver.NewListener(w.db)
 	defer ln.Close()
+	// Closing the listener is what interrupts a pending receive.
+	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
+	defer stop()
 	if err := ln.Listen(ctx, "cache_versions"); err != nil {
 		return err
 	}

@@ -59,3 +59,19 @@ func TestVersionWatcherFollowsNotifications(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, v)
 }
+
+func TestVersionWatcherStopsPromptly(t *testing.T) {
+	db := testenv.DB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	w := store.NewVersionWatcher(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	require.Eventually(t, w.Following, 3*time.Second, 5*time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	require.False(t, w.Following())
+}
