@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
@@ -88,8 +89,13 @@ func redactedBody(info *requestInfo) json.RawMessage {
 	return b
 }
 
+// urlUserinfo matches the user:password@ part of a URL inside a string.
+var urlUserinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@`)
+
 func redact(v any) any {
 	switch t := v.(type) {
+	case string:
+		return urlUserinfo.ReplaceAllString(t, "${1}[REDACTED]@")
 	case map[string]any:
 		for k, val := range t {
 			if isSecretKey(k) {

@@ -167,7 +167,12 @@ func (s *Server) refresh(ctx context.Context, in *RefreshInput) (*TokenOutput, e
 	// Refresh tokens are unguessable, but an IP hammering the endpoint is
 	// still refused: its own per-IP limit is four times the login one.
 	lim := s.cfg.LoginRateIP
-	if res, err := s.limiter.Hit(ctx, "refresh:ip:"+info.ClientIP, lim.Limit*4, lim.Window); err == nil && !res.Allowed {
+	res, err := s.limiter.Hit(ctx, "refresh:ip:"+info.ClientIP, lim.Limit*4, lim.Window)
+	if err != nil {
+		s.log.ErrorContext(ctx, "refresh rate limiter unavailable", slog.String("error", err.Error()))
+		return nil, newProblem(http.StatusServiceUnavailable, CodeUnavailable, "sign-in is temporarily unavailable")
+	}
+	if !res.Allowed {
 		return nil, rateLimited(res.Reset)
 	}
 	now := s.now()

@@ -66,7 +66,8 @@ func registerCameraActions(api huma.API, s *Server) {
 	register(api, op{ID: "take-camera-snapshot", Method: http.MethodPost, Path: "/cameras/{id}/snapshot", Tag: "Cameras", Perm: auth.PermCamerasWrite,
 		Summary: "Capture one frame to the object store and return a presigned URL",
 		Desc: "Runs the CameraSnapshot workflow and waits for it. Camera failures answer 502 with code camera-unreachable, " +
-			"camera-auth-failed, camera-stream-not-found, camera-unsupported-codec, camera-timeout or camera-failed."},
+			"camera-auth-failed, camera-stream-not-found, camera-unsupported-codec, camera-invalid-input, camera-timeout or camera-failed; " +
+			"stored credentials that cannot be decrypted answer 409 credentials-unreadable."},
 		s.takeCameraSnapshot)
 }
 

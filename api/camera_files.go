@@ -49,7 +49,7 @@ func registerCameraFiles(api huma.API, s *Server) {
 	register(api, op{ID: "import-cameras", Method: http.MethodPost, Path: "/cameras/import", Tag: "Cameras", Perm: auth.PermCamerasWrite,
 		Summary: "Import cameras from CSV or JSON (all or nothing)",
 		Desc: fmt.Sprintf("Every row is validated first; any problem answers 422 listing each as errors[].location "+
-			"`rows[N].field` and nothing is written. At most %d rows and %d KiB. Columns/fields: name, site, location, url, "+
+			"`body.rows[N].field` and nothing is written. At most %d rows and %d KiB. Columns/fields: name, site, location, url, "+
 			"direction, fps, timezone, tags (CSV: separated by ;), state, username, password.", camera.MaxImportRows, camera.MaxImportBytes>>10),
 		MaxBody: camera.MaxImportBytes + 1024},
 		s.importCameras)

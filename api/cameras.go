@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -277,6 +278,15 @@ func (s *Server) updateCamera(ctx context.Context, in *UpdateCameraInput) (*Came
 	applySpec(c, spec)
 	switch {
 	case spec.Username != "" || spec.Password != "":
+		// Sending one of the two keeps the other.
+		if spec.Username == "" || spec.Password == "" {
+			user, pass, err := camera.OpenCredentials(s.secrets, c.ID, c.Credentials)
+			if err != nil {
+				return nil, newProblem(http.StatusConflict, CodeCredentials,
+					"the stored credentials cannot be decrypted; send both username and password")
+			}
+			spec.Username, spec.Password = cmp.Or(spec.Username, user), cmp.Or(spec.Password, pass)
+		}
 		if c.Credentials, err = camera.SealCredentials(s.secrets, c.ID, spec.Username, spec.Password); err != nil {
 			return nil, err
 		}

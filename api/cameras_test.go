@@ -158,9 +158,27 @@ func TestCameraCredentialsEncryptedAtRest(t *testing.T) {
 	if _, _, err := camera.OpenCredentials(h.box, "00000000-0000-4000-8000-000000000000", sealed); err == nil {
 		t.Fatal("credentials opened under another camera's ID")
 	}
+	h.mustCreateCamera(op, map[string]any{"name": "Gate 2", "url": "rtsp://gate2user:Url-Pa55word@10.0.0.31/s"})
 	page := h.mustAudit(admin, "?action=create-camera")
-	if len(page.Items) != 1 || strings.Contains(string(page.Items[0].Changes), "Gate-Pa55word") {
-		t.Fatalf("audit entry shows the password: %+v", page.Items)
+	if len(page.Items) != 2 {
+		t.Fatalf("audit entries: %+v", page.Items)
+	}
+	for _, e := range page.Items {
+		if c := string(e.Changes); strings.Contains(c, "Pa55word") || strings.Contains(c, "gate2user") {
+			t.Fatalf("audit entry shows a credential: %s", c)
+		}
+	}
+	if c := string(page.Items[0].Changes); !strings.Contains(c, `rtsp://[REDACTED]@10.0.0.31/s`) {
+		t.Fatalf("URL credentials not redacted in place: %s", c)
+	}
+
+	// Sending only a new password keeps the username.
+	if res := h.as(op, "PUT", "/api/v1/cameras/"+c.ID, map[string]any{"name": "Gate", "url": "rtsp://10.0.0.30/s", "password": "New-Gate-Pass"}); res.Code != 200 {
+		t.Fatalf("update: %d %s", res.Code, res.Body)
+	}
+	_ = h.db.QueryRowContext(context.Background(), "SELECT credentials FROM cameras WHERE id = ?", c.ID).Scan(&sealed)
+	if user, pass, err := camera.OpenCredentials(h.box, c.ID, sealed); err != nil || user != "gateuser" || pass != "New-Gate-Pass" {
+		t.Fatalf("credentials after a password-only update: %q %q %v", user, pass, err)
 	}
 	for _, url := range []string{"/api/v1/cameras/" + c.ID, "/api/v1/cameras", "/api/v1/cameras/export?format=json", "/api/v1/cameras/export"} {
 		if body := h.as(op, "GET", url, nil).Body.String(); strings.Contains(body, "Gate-Pa55word") || strings.Contains(body, "gateuser") {

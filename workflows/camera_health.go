@@ -62,7 +62,10 @@ func CameraHealthWorkflow(ctx workflow.Context, in CameraHealthWorkflowInput) (C
 		wg.Wait(ctx)
 		for i, id := range batch {
 			if errs[i] != nil {
-				continue // deleted meanwhile, or the probe could not run: next round
+				// Deleted meanwhile, or the probe could not run (e.g. unreadable
+				// credentials): say so, and try again next round.
+				workflow.GetLogger(ctx).Warn("camera not probed", "camera_id", id, "error", errs[i])
+				continue
 			}
 			var change activities.HealthChangeResult
 			if err := workflow.ExecuteActivity(dbctx, a.RecordCameraProbe, id, outcomes[i]).Get(ctx, &change); err != nil {

@@ -177,6 +177,12 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	if c.JWT.AccessTTL <= 0 || c.JWT.RefreshTTL <= c.JWT.AccessTTL {
 		e.fail("ROLLCALL_JWT_REFRESH_TTL", "must be longer than the access TTL, both positive")
 	}
+	if c.WorkflowWait < time.Second || c.WorkflowWait > 110*time.Second {
+		e.fail("ROLLCALL_WORKFLOW_WAIT", "must be between 1s and 110s (the server's write timeout is 2m)")
+	}
+	if c.S3PresignedExpiry < time.Second || c.S3PresignedExpiry > 7*24*time.Hour {
+		e.fail("ROLLCALL_S3_PRESIGNED_EXPIRY", "must be between 1s and 168h (S3's limit)")
+	}
 	if c.PasswordMinLength < 8 {
 		e.fail("ROLLCALL_PASSWORD_MIN_LENGTH", "must be at least 8")
 	}

@@ -97,6 +97,9 @@ func TestLoadNamesEachBadVariable(t *testing.T) {
 		{"unknown environment", map[string]string{"ROLLCALL_ENV": "staging"}, "ROLLCALL_ENV"},
 		{"refresh not longer than access", map[string]string{"ROLLCALL_JWT_REFRESH_TTL": "10m"}, "ROLLCALL_JWT_REFRESH_TTL"},
 		{"weak password minimum", map[string]string{"ROLLCALL_PASSWORD_MIN_LENGTH": "6"}, "ROLLCALL_PASSWORD_MIN_LENGTH"},
+		{"workflow wait too long", map[string]string{"ROLLCALL_WORKFLOW_WAIT": "5m"}, "ROLLCALL_WORKFLOW_WAIT"},
+		{"presigned expiry beyond S3's limit", map[string]string{"ROLLCALL_S3_PRESIGNED_EXPIRY": "200h"}, "ROLLCALL_S3_PRESIGNED_EXPIRY"},
+		{"unknown log level", map[string]string{"ROLLCALL_LOG_LEVEL": "chatty"}, "ROLLCALL_LOG_LEVEL"},
 		{"no encryption key", map[string]string{"ROLLCALL_ENCRYPTION_KEY": ""}, "ROLLCALL_ENCRYPTION_KEY"},
 		{"short encryption key", map[string]string{"ROLLCALL_ENCRYPTION_KEY": "c2hvcnQ="}, "ROLLCALL_ENCRYPTION_KEY"},
 	}
