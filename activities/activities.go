@@ -23,7 +23,9 @@ type Activities struct {
 	FFmpeg  FFmpeg
 	Blobs   Blobs
 	Streams StreamControl
-	Now     func() time.Time
+	// Providers gives the configured face provider.
+	Providers Providers
+	Now       func() time.Time
 }
 
 // FFmpeg is the part of internal/ffmpeg activities use.
@@ -35,6 +37,9 @@ type FFmpeg interface {
 // Blobs is the part of the object store activities use.
 type Blobs interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	Delete(ctx context.Context, key string) error
+	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }
 
 func (a *Activities) now() time.Time {

@@ -3,11 +3,13 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 
 	"github.com/rollcall/rollcall/internal/auth"
 )
@@ -18,6 +20,13 @@ import (
 // whose role grants the permission (403 otherwise). An operation with
 // neither is refused, so a mistake fails closed.
 func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
+	if op := hctx.Operation(); op.MaxBodyBytes > 0 {
+		if r, _ := humachi.Unwrap(hctx); r != nil && r.ContentLength > op.MaxBodyBytes {
+			s.writeMiddlewareProblem(hctx, newProblem(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
+				fmt.Sprintf("request body is larger than %d bytes", op.MaxBodyBytes)))
+			return
+		}
+	}
 	meta := hctx.Operation().Metadata
 	if public, _ := meta[metaPublic].(bool); public {
 		next(hctx)

@@ -140,6 +140,11 @@ func newHumaError(hctx huma.Context, status int, msg string, errs ...error) huma
 			}
 			return p
 		}
+		for _, err := range errs {
+			if err != nil && strings.Contains(err.Error(), "request body too large") {
+				return newProblem(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "request body too large")
+			}
+		}
 		details := make([]*huma.ErrorDetail, 0, len(errs))
 		for _, err := range errs {
 			var d huma.ErrorDetailer

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -25,6 +26,8 @@ import (
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
+	"github.com/rollcall/rollcall/internal/provider/builtin"
+	"github.com/rollcall/rollcall/internal/recognizer"
 	"github.com/rollcall/rollcall/internal/secrets"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
@@ -47,6 +50,8 @@ type harness struct {
 	streams  *rctemporal.Streams
 	blobs    *blob.Store
 	box      *secrets.Box
+	engine   *builtin.Engine
+	faces    *recognizer.Manager
 }
 
 // apiNamespace is the Temporal namespace of this package's tests.
@@ -71,6 +76,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	cfg.RedisPrefix = prefix
+	cfg.S3Bucket = ""
 	checks := map[string]api.Checker{"postgres": db.PingContext}
 	for _, o := range opts {
 		o(&cfg, checks)
@@ -88,7 +94,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	}
 	t.Cleanup(tc.Close)
 	blobs, err := blob.New(blob.Options{Endpoint: testenv.Require(t, "ROLLCALL_S3_ENDPOINT"), AccessKey: os.Getenv("ROLLCALL_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("ROLLCALL_S3_SECRET_KEY"), Bucket: os.Getenv("ROLLCALL_S3_BUCKET"), Region: "us-east-1"})
+		SecretKey: os.Getenv("ROLLCALL_S3_SECRET_KEY"), Bucket: cmp.Or(cfg.S3Bucket, os.Getenv("ROLLCALL_S3_BUCKET")), Region: "us-east-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,13 +102,18 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	_, _ = rand.Read(key)
 	box, _ := secrets.NewBox(key)
 	streams := &rctemporal.Streams{Client: tc, Namespace: apiNamespace}
+	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	faces := recognizer.New(db, box, engine)
 	h, humaAPI, err := api.New(api.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Tokens: tokens, Checks: checks,
-		Temporal: tc, Streams: streams, Blobs: blobs, Secrets: box})
+		Temporal: tc, Streams: streams, Blobs: blobs, Secrets: box, Providers: faces})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &harness{t: t, handler: h, api: humaAPI, db: db, cfg: cfg, tokens: tokens, checks: checks,
-		temporal: tc, streams: streams, blobs: blobs, box: box}
+		temporal: tc, streams: streams, blobs: blobs, box: box, engine: engine, faces: faces}
 }
 
 // startWorker runs Rollcall's workers for this harness until the test ends.
@@ -113,7 +124,7 @@ func (h *harness) startWorker() {
 		h.t.Fatal(err)
 	}
 	acts := &activities.Activities{DB: h.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Secrets: h.box,
-		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams}
+		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Providers: h.faces}
 	for _, w := range rctemporal.NewWorkers(h.temporal, rctemporal.WorkerOptions{Activities: acts}) {
 		if err := w.Start(); err != nil {
 			h.t.Fatal(err)

@@ -42,6 +42,12 @@ func infoFrom(ctx context.Context) *requestInfo {
 
 const maxAuditBody = 64 << 10
 
+// maxRequestBody caps every request body, whatever the operation says:
+// Huma enforces an operation's own limit on JSON bodies but not while it
+// parses a multipart form, so this cap (and the Content-Length check in
+// enforceBodyLimit) keeps an upload from filling the disk.
+const maxRequestBody = 100 << 20
+
 // requestContext assigns the request ID (honouring a well-formed
 // X-Request-ID), finds the client IP and captures mutation bodies for audit.
 func requestContext(trustProxy bool) func(http.Handler) http.Handler {
@@ -57,6 +63,7 @@ func requestContext(trustProxy bool) func(http.Handler) http.Handler {
 			}
 			w.Header().Set("X-Request-ID", info.RequestID)
 			if isMutation(r.Method) && r.Body != nil {
+				r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 				info.Body = new(bytes.Buffer)
 				r.Body = &captureBody{ReadCloser: r.Body, buf: info.Body}
 			}

@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -41,6 +42,8 @@ type Deps struct {
 	Streams  StreamControl // starts and stops camera stream workflows
 	Blobs    Blobs
 	Secrets  *secrets.Box
+	// Providers gives the configured face provider.
+	Providers Providers
 	// Versions tells cache versions (store.VersionWatcher); nil reads them
 	// from the database on every request.
 	Versions Versions
@@ -68,6 +71,8 @@ func (v dbVersions) Version(ctx context.Context, name string) (int64, error) {
 
 // Blobs is the part of the object store the API uses.
 type Blobs interface {
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+	Delete(ctx context.Context, key string) error
 	PresignGet(ctx context.Context, key string, expiry time.Duration, filename string) (string, error)
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }
@@ -90,6 +95,7 @@ type Server struct {
 
 	cameraLists *responseCache
 	versions    Versions
+	providers   Providers
 	blobs       Blobs
 	secrets     *secrets.Box
 	policy      auth.PasswordPolicy
@@ -122,6 +128,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 		temporal:    d.Temporal,
 		cameraLists: newResponseCache(512),
 		versions:    d.Versions,
+		providers:   d.Providers,
 		streams:     d.Streams,
 		blobs:       d.Blobs,
 		secrets:     d.Secrets,
@@ -163,6 +170,8 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerCameras(v1, s)
 	registerCameraActions(v1, s)
 	registerCameraFiles(v1, s)
+	registerFaces(v1, s)
+	registerProviders(v1, s)
 
 	router.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(http.StatusNotFound, CodeNotFound, "no such endpoint"))

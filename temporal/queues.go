@@ -17,4 +17,5 @@ const (
 	ScheduleCleanup         = "rollcall-cleanup"
 	ScheduleCameraHealth    = "rollcall-camera-health"
 	ScheduleCameraReconcile = "rollcall-camera-reconcile"
+	ScheduleProviderHealth  = "rollcall-provider-health"
 )

@@ -29,6 +29,9 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 	def.RegisterWorkflow(workflows.CameraSnapshotWorkflow)
 	def.RegisterWorkflow(workflows.CameraHealthWorkflow)
 	def.RegisterWorkflow(workflows.CameraReconcileWorkflow)
+	def.RegisterWorkflow(workflows.FaceRegistrationWorkflow)
+	def.RegisterWorkflow(workflows.FaceDeletionWorkflow)
+	def.RegisterWorkflow(workflows.ProviderHealthWorkflow)
 	def.RegisterActivity(o.Activities)
 
 	streams := worker.New(c, TaskQueueStreams, worker.Options{})
@@ -57,6 +60,14 @@ func Schedules(o WorkerOptions) []Schedule {
 			Args:       []any{workflows.CameraHealthWorkflowInput{StaleAfter: 2 * time.Minute, Concurrency: 4}},
 			TaskQueue:  TaskQueueDefault,
 			Note:       "Rollcall: probe active cameras that are not streaming; record online/offline changes",
+		},
+		{
+			ID:         ScheduleProviderHealth,
+			Every:      time.Minute,
+			Workflow:   workflows.ProviderHealthWorkflow,
+			WorkflowID: workflows.ProviderHealthWorkflowID,
+			TaskQueue:  TaskQueueDefault,
+			Note:       "Rollcall: check the configured face provider and record its health and latency",
 		},
 		{
 			ID:         ScheduleCameraReconcile,

@@ -23,6 +23,8 @@ import (
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
+	"github.com/rollcall/rollcall/internal/provider/builtin"
+	"github.com/rollcall/rollcall/internal/recognizer"
 	"github.com/rollcall/rollcall/internal/secrets"
 	"github.com/rollcall/rollcall/store"
 	"github.com/rollcall/rollcall/temporal"
@@ -111,6 +113,12 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 	if d.box, err = secrets.NewBox(a.cfg.EncryptionKey); err != nil {
 		return err
 	}
+	// The built-in provider runs in this process when configured without a URL.
+	engine, err := builtin.NewEngine(builtin.Options{DataDir: a.cfg.ProviderDataDir})
+	if err != nil {
+		return err
+	}
+	d.providers = recognizer.New(db, d.box, engine)
 	d.blobs, err = blob.New(blob.Options{Endpoint: a.cfg.S3Endpoint, AccessKey: a.cfg.S3AccessKey, SecretKey: a.cfg.S3SecretKey,
 		Bucket: a.cfg.S3Bucket, UseSSL: a.cfg.S3UseSSL, Region: a.cfg.S3Region})
 	if err != nil {
@@ -128,7 +136,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		g.Go(func() error {
 			return temporal.RunWorker(gctx, tc, temporal.WorkerOptions{
 				Activities: &activities.Activities{
-					DB: db, Log: a.log, Secrets: d.box, FFmpeg: ffmpeg.Runner{}, Blobs: d.blobs, Streams: d.streams,
+					DB: db, Log: a.log, Secrets: d.box, FFmpeg: ffmpeg.Runner{}, Blobs: d.blobs, Streams: d.streams, Providers: d.providers,
 				},
 				AuditRetention: a.cfg.AuditRetention,
 				Log:            a.log,
@@ -140,11 +148,12 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 
 // deps are the connections shared by the API and the worker of one process.
 type deps struct {
-	db      *bun.DB
-	tc      client.Client
-	streams *temporal.Streams
-	blobs   *blob.Store
-	box     *secrets.Box
+	db        *bun.DB
+	tc        client.Client
+	streams   *temporal.Streams
+	blobs     *blob.Store
+	box       *secrets.Box
+	providers *recognizer.Manager
 }
 
 func (a *app) runAPI(ctx context.Context, d *deps) error {
@@ -162,7 +171,7 @@ func (a *app) runAPI(ctx context.Context, d *deps) error {
 	go versions.Run(ctx)
 	handler, _, err := api.New(api.Deps{
 		Config: a.cfg, Log: a.log, DB: db, Redis: rdb, Tokens: tokens,
-		Temporal: tc, Streams: d.streams, Blobs: blobs, Secrets: d.box, Versions: versions,
+		Temporal: tc, Streams: d.streams, Blobs: blobs, Secrets: d.box, Versions: versions, Providers: d.providers,
 		Checks: map[string]api.Checker{
 			"postgres": db.PingContext,
 			"redis":    func(ctx context.Context) error { return rdb.Do(ctx, rdb.B().Ping().Build()).Error() },

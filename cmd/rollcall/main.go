@@ -20,6 +20,7 @@ Usage:
   rollcall all                   run the API and the worker in one process
   rollcall migrate up|down|status
   rollcall seed                  create the roles and the first admin
+  rollcall provider              serve the built-in reference face provider (demos, tests)
   rollcall version
 
 Configuration comes from ROLLCALL_* environment variables; see .env.example.
@@ -65,6 +66,9 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	case "provider":
+		// The reference provider needs none of Rollcall's configuration.
+		return runProviderWith(ctx, rest, getenv, stdout, ready)
 	case "serve", "worker", "all", "migrate", "seed":
 	default:
 		return usageError("unknown command " + cmd)

@@ -216,3 +216,20 @@ func validateKey(key string) error {
 	}
 	return nil
 }
+
+// RemoveBucket deletes every object of the bucket and the bucket itself
+// (tests that use a bucket of their own).
+func (s *Store) RemoveBucket(ctx context.Context) error {
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if obj.Err != nil {
+			return fmt.Errorf("blob: list %s: %w", s.bucket, obj.Err)
+		}
+		if err := s.client.RemoveObject(ctx, s.bucket, obj.Key, minio.RemoveObjectOptions{}); err != nil {
+			return fmt.Errorf("blob: remove %s: %w", obj.Key, err)
+		}
+	}
+	if err := s.client.RemoveBucket(ctx, s.bucket); err != nil {
+		return fmt.Errorf("blob: remove bucket %s: %w", s.bucket, err)
+	}
+	return nil
+}

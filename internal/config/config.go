@@ -51,6 +51,9 @@ type Config struct {
 	// EncryptionKey (32 bytes) seals stored credentials (camera passwords,
 	// provider and Odoo keys) with AES-256-GCM.
 	EncryptionKey []byte
+	// ProviderDataDir is where the in-process built-in provider keeps its
+	// enrolled faces.
+	ProviderDataDir string
 	// WorkflowWait bounds how long an API call waits for a workflow it
 	// started (camera probe, snapshot) before answering 504.
 	WorkflowWait time.Duration
@@ -135,7 +138,8 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 			RefreshTTL:    e.duration("ROLLCALL_JWT_REFRESH_TTL", 14*24*time.Hour),
 		},
 
-		WorkflowWait: e.duration("ROLLCALL_WORKFLOW_WAIT", 45*time.Second),
+		ProviderDataDir: e.str("ROLLCALL_PROVIDER_DATA", ".local/provider"),
+		WorkflowWait:    e.duration("ROLLCALL_WORKFLOW_WAIT", 45*time.Second),
 
 		LoginRateIP:      e.rate("ROLLCALL_LOGIN_RATE_IP", RateLimit{Limit: 30, Window: 5 * time.Minute}),
 		LoginRateAccount: e.rate("ROLLCALL_LOGIN_RATE_ACCOUNT", RateLimit{Limit: 10, Window: 15 * time.Minute}),

@@ -1,0 +1,306 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/rollcall/rollcall/internal/provider"
+	"github.com/rollcall/rollcall/store"
+)
+
+// Error types of face activities.
+const (
+	ErrTypeProfileNotFound = "FaceProfileNotFound"
+	ErrTypeProviderConfig  = "ProviderMisconfigured"
+)
+
+// MinFaceSize is the smallest face side, in pixels, usable for enrolment.
+const MinFaceSize = 40
+
+// Providers gives activities the configured face provider.
+type Providers interface {
+	Current(ctx context.Context) (provider.Provider, provider.Config, error)
+}
+
+// EnrollOutcome counts what one enrolment pass did.
+type EnrollOutcome struct {
+	Enrolled, Failed, Removed int
+}
+
+// FaceObjectKey is where a face image is stored.
+func FaceObjectKey(profileID, imageID, contentType string) string {
+	ext := "jpg"
+	if contentType == "image/png" {
+		ext = "png"
+	}
+	return fmt.Sprintf("faces/%s/%s.%s", profileID, imageID, ext)
+}
+
+// SetFaceProfileStatus records a profile's status.
+func (a *Activities) SetFaceProfileStatus(ctx context.Context, profileID, status, message string) error {
+	err := store.SetFaceProfileStatus(ctx, a.DB, profileID, status, message)
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError("face profile no longer exists", ErrTypeProfileNotFound, nil)
+	}
+	return err
+}
+
+// providerError classifies a provider failure for the retry policy: a
+// provider that is down or slow is retried; a refused key or an
+// unsupported call is not.
+func providerError(err error) error {
+	code := provider.Code(err)
+	switch code {
+	case "unauthorized", "unsupported":
+		return temporal.NewNonRetryableApplicationError(err.Error(), "provider_"+code, nil)
+	}
+	return temporal.NewApplicationError(err.Error(), "provider_"+code)
+}
+
+// EnrollPendingImages removes the profile's images marked deleting from
+// the provider, then validates each pending image (the provider must see
+// exactly one face of usable size) and enrolls the valid ones. Every
+// image's outcome is stored as soon as it is known, so a retry or a re-run
+// after a crash resumes where it stopped and never enrolls an image twice
+// (with providers that enroll idempotently, not even across a crash).
+func (a *Activities) EnrollPendingImages(ctx context.Context, profileID string) (EnrollOutcome, error) {
+	var out EnrollOutcome
+	p, err := store.FindFaceProfile(ctx, a.DB, profileID)
+	if errors.Is(err, store.ErrNotFound) {
+		return out, temporal.NewNonRetryableApplicationError("face profile no longer exists", ErrTypeProfileNotFound, nil)
+	}
+	if err != nil {
+		return out, err
+	}
+	prov, _, err := a.Providers.Current(ctx)
+	if err != nil {
+		return out, temporal.NewApplicationError(err.Error(), ErrTypeProviderConfig)
+	}
+	caps := prov.Capabilities()
+
+	reenroll := false
+	for _, img := range p.Images {
+		if img.Status != store.ImageStatusDeleting {
+			continue
+		}
+		if img.ProviderImageID != "" {
+			if caps.ReplacesSubject {
+				reenroll = true
+			} else if err := prov.DeleteImage(ctx, profileID, img.ProviderImageID); err != nil {
+				return out, providerError(err)
+			}
+		}
+		if err := a.Blobs.Delete(ctx, img.ObjectKey); err != nil {
+			return out, err
+		}
+		if err := store.DeleteFaceImage(ctx, a.DB, img.ID); err != nil {
+			return out, err
+		}
+		out.Removed++
+		activity.RecordHeartbeat(ctx, out)
+	}
+
+	var valid []store.FaceImage
+	var validData [][]byte
+	for _, img := range p.Images {
+		if img.Status != store.ImageStatusPending {
+			continue
+		}
+		data, err := a.readObject(ctx, img.ObjectKey)
+		if err != nil {
+			return out, err
+		}
+		reason, err := validateFace(ctx, prov, data)
+		if err != nil {
+			return out, providerError(err)
+		}
+		activity.RecordHeartbeat(ctx, out)
+		if reason != "" {
+			if err := store.RecordImageFailed(ctx, a.DB, img.ID, reason); err != nil {
+				return out, err
+			}
+			out.Failed++
+			continue
+		}
+		if caps.ReplacesSubject {
+			valid, validData = append(valid, img), append(validData, data)
+			continue
+		}
+		ids, err := prov.Enroll(ctx, profileID, []provider.Image{{ID: img.ID, Data: data}})
+		if err != nil {
+			if errors.Is(err, provider.ErrBadImage) {
+				if err := store.RecordImageFailed(ctx, a.DB, img.ID, "the provider could not use this image"); err != nil {
+					return out, err
+				}
+				out.Failed++
+				continue
+			}
+			return out, providerError(err)
+		}
+		if err := store.RecordImageEnrolled(ctx, a.DB, img.ID, ids[0], a.now()); err != nil {
+			return out, err
+		}
+		out.Enrolled++
+	}
+
+	if caps.ReplacesSubject && (len(valid) > 0 || reenroll) {
+		n, err := a.reenrollSubject(ctx, prov, p, valid, validData)
+		if err != nil {
+			return out, err
+		}
+		out.Enrolled += n
+	}
+	return out, nil
+}
+
+// reenrollSubject sends every enrolled image of the profile plus the newly
+// validated ones in one call, as providers that replace a subject's
+// registration need.
+func (a *Activities) reenrollSubject(ctx context.Context, prov provider.Provider, p *store.FaceProfile, fresh []store.FaceImage, freshData [][]byte) (int, error) {
+	var imgs []provider.Image
+	var rows []store.FaceImage
+	for _, img := range p.Images {
+		if img.Status != store.ImageStatusEnrolled {
+			continue
+		}
+		data, err := a.readObject(ctx, img.ObjectKey)
+		if err != nil {
+			return 0, err
+		}
+		imgs, rows = append(imgs, provider.Image{ID: img.ID, Data: data}), append(rows, img)
+	}
+	for i, img := range fresh {
+		imgs, rows = append(imgs, provider.Image{ID: img.ID, Data: freshData[i]}), append(rows, img)
+	}
+	if len(imgs) == 0 {
+		if err := prov.DeleteSubject(ctx, p.ID); err != nil {
+			return 0, providerError(err)
+		}
+		return 0, nil
+	}
+	ids, err := prov.Enroll(ctx, p.ID, imgs)
+	if err != nil {
+		return 0, providerError(err)
+	}
+	for i, row := range rows {
+		if err := store.RecordImageEnrolled(ctx, a.DB, row.ID, ids[i], a.now()); err != nil {
+			return 0, err
+		}
+	}
+	return len(fresh), nil
+}
+
+// validateFace returns why an image cannot be enrolled ("" when it can), or
+// a provider error.
+func validateFace(ctx context.Context, prov provider.Provider, data []byte) (string, error) {
+	res, err := prov.Recognize(ctx, data)
+	if errors.Is(err, provider.ErrBadImage) {
+		return "the provider could not read this image", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	switch n := len(res.Faces); {
+	case n == 0:
+		return "no face found", nil
+	case n > 1:
+		return fmt.Sprintf("%d faces found; the photo must show exactly one person", n), nil
+	}
+	if b := res.Faces[0].Box; min(b.Width, b.Height) < MinFaceSize {
+		return fmt.Sprintf("the face is too small (%dx%d px; at least %d px needed)", b.Width, b.Height, MinFaceSize), nil
+	}
+	return "", nil
+}
+
+func (a *Activities) readObject(ctx context.Context, key string) ([]byte, error) {
+	r, err := a.Blobs.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, 32<<20))
+}
+
+// FinalizeFaceProfile sets the profile active when at least one image is
+// enrolled, failed (with every image's reason) otherwise, and returns the status.
+func (a *Activities) FinalizeFaceProfile(ctx context.Context, profileID string) (string, error) {
+	p, err := store.FindFaceProfile(ctx, a.DB, profileID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", temporal.NewNonRetryableApplicationError("face profile no longer exists", ErrTypeProfileNotFound, nil)
+	}
+	if err != nil {
+		return "", err
+	}
+	var reasons []string
+	enrolled := 0
+	for _, img := range p.Images {
+		switch img.Status {
+		case store.ImageStatusEnrolled:
+			enrolled++
+		case store.ImageStatusFailed:
+			reasons = append(reasons, img.ID[:8]+": "+img.FailureReason)
+		}
+	}
+	status, msg := store.FaceStatusActive, ""
+	if enrolled == 0 {
+		status, msg = store.FaceStatusFailed, "no usable image"
+		if len(reasons) > 0 {
+			msg += ": " + strings.Join(reasons, "; ")
+		}
+	}
+	if err := store.SetFaceProfileStatus(ctx, a.DB, profileID, status, msg); err != nil {
+		return "", err
+	}
+	a.Log.Info("face profile registered", slog.String("profile_id", profileID), slog.String("status", status), slog.Int("enrolled", enrolled))
+	return status, nil
+}
+
+// DeleteFaceSubject removes the profile's subject from the provider.
+func (a *Activities) DeleteFaceSubject(ctx context.Context, profileID string) error {
+	prov, _, err := a.Providers.Current(ctx)
+	if err != nil {
+		return temporal.NewApplicationError(err.Error(), ErrTypeProviderConfig)
+	}
+	if err := prov.DeleteSubject(ctx, profileID); err != nil {
+		// Erasure is retried whatever the cause: a refused key is fixed by
+		// an operator, and then the deletion completes.
+		return temporal.NewApplicationError(err.Error(), "provider_"+provider.Code(err))
+	}
+	return nil
+}
+
+// DeleteFaceObjects removes the profile's images from the object store.
+func (a *Activities) DeleteFaceObjects(ctx context.Context, profileID string) (int, error) {
+	return a.Blobs.DeletePrefix(ctx, "faces/"+profileID+"/")
+}
+
+// DeleteFaceRows removes the profile and its image rows.
+func (a *Activities) DeleteFaceRows(ctx context.Context, profileID string) error {
+	return store.DeleteFaceProfile(ctx, a.DB, profileID)
+}
+
+// CheckProviderHealth checks the configured provider and records the
+// outcome and latency on its configuration.
+func (a *Activities) CheckProviderHealth(ctx context.Context) (bool, error) {
+	start := time.Now()
+	prov, _, err := a.Providers.Current(ctx)
+	if err == nil {
+		err = prov.Health(ctx)
+	}
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if rerr := store.RecordProviderHealth(ctx, a.DB, err == nil, msg, time.Since(start), a.now()); rerr != nil {
+		return false, rerr
+	}
+	return err == nil, nil
+}

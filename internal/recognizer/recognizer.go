@@ -1,0 +1,84 @@
+// Package recognizer gives the API and the workers the currently
+// configured face provider, rebuilt when its configuration changes.
+package recognizer
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/rollcall/rollcall/internal/provider"
+	"github.com/rollcall/rollcall/internal/secrets"
+	"github.com/rollcall/rollcall/store"
+)
+
+// Manager loads the provider configuration from the database and keeps
+// one provider client per configuration.
+type Manager struct {
+	db        *bun.DB
+	box       *secrets.Box
+	inProcess provider.Provider // the built-in engine, for kind builtin without a URL
+
+	mu  sync.Mutex
+	cfg provider.Config
+	cur provider.Provider
+}
+
+// New returns a Manager; inProcess serves the builtin kind without a URL.
+func New(db *bun.DB, box *secrets.Box, inProcess provider.Provider) *Manager {
+	return &Manager{db: db, box: box, inProcess: inProcess}
+}
+
+// Current returns the provider of the stored configuration, and that
+// configuration (API key included: never log or return it).
+func (m *Manager) Current(ctx context.Context) (provider.Provider, provider.Config, error) {
+	row, err := store.GetProviderConfig(ctx, m.db)
+	if err != nil {
+		return nil, provider.Config{}, err
+	}
+	cfg, err := ConfigOf(row, m.box)
+	if err != nil {
+		return nil, provider.Config{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cur != nil && m.cfg == cfg {
+		return m.cur, cfg, nil
+	}
+	p, err := provider.New(cfg, m.inProcess)
+	if err != nil {
+		return nil, provider.Config{}, fmt.Errorf("recognizer: %w", err)
+	}
+	m.cur, m.cfg = p, cfg
+	return p, cfg, nil
+}
+
+// Build returns a provider for cfg without storing it (to test a
+// configuration before saving it).
+func (m *Manager) Build(cfg provider.Config) (provider.Provider, error) {
+	return provider.New(cfg, m.inProcess)
+}
+
+// ConfigOf turns a stored configuration into a provider.Config, opening
+// the sealed API key.
+func ConfigOf(row *store.ProviderConfig, box *secrets.Box) (provider.Config, error) {
+	cfg := provider.Config{
+		Kind: row.Kind, URL: row.URL,
+		SimilarityThreshold: row.SimilarityThreshold, DetectionThreshold: row.DetectionThreshold,
+		Timeout: time.Duration(row.TimeoutMs) * time.Millisecond, MaxInFlight: row.MaxInFlight,
+	}
+	if row.APIKey != "" {
+		key, err := box.Open(row.APIKey, APIKeyAAD)
+		if err != nil {
+			return provider.Config{}, fmt.Errorf("recognizer: the stored provider API key cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?): %w", err)
+		}
+		cfg.APIKey = string(key)
+	}
+	return cfg, nil
+}
+
+// APIKeyAAD binds a sealed provider API key to its use.
+const APIKeyAAD = "provider-api-key"

@@ -1,0 +1,122 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/rollcall/rollcall/activities"
+)
+
+// FaceRegistrationWorkflowID is the stable ID of a profile's registration.
+func FaceRegistrationWorkflowID(profileID string) string { return "face-registration/" + profileID }
+
+// FaceDeletionWorkflowID is the stable ID of a profile's deletion.
+func FaceDeletionWorkflowID(profileID string) string { return "face-deletion/" + profileID }
+
+// SignalFaceImagesChanged tells a running registration that images were
+// added or marked for removal.
+const SignalFaceImagesChanged = "images-changed"
+
+// ProviderHealthWorkflowID is the ID the provider health schedule starts runs with.
+const ProviderHealthWorkflowID = "provider-health"
+
+// FaceRegistrationWorkflowInput names the profile.
+type FaceRegistrationWorkflowInput struct {
+	ProfileID string
+}
+
+// FaceRegistrationWorkflowResult is the profile's final status and counts.
+type FaceRegistrationWorkflowResult struct {
+	Status                    string
+	Enrolled, Failed, Removed int
+}
+
+// enrollRetry keeps retrying while the provider is down or slow (about ten
+// minutes); a refused key or a misconfiguration stops at once.
+var enrollRetry = &temporal.RetryPolicy{
+	InitialInterval:        2 * time.Second,
+	BackoffCoefficient:     2,
+	MaximumInterval:        time.Minute,
+	MaximumAttempts:        15,
+	NonRetryableErrorTypes: []string{activities.ErrTypeProfileNotFound, "provider_unauthorized", "provider_unsupported"},
+}
+
+// FaceRegistrationWorkflow enrolls a profile's pending images with the
+// provider and removes those marked for removal, then marks the profile
+// active (at least one image enrolled) or failed (with each image's
+// reason). Images added while it runs arrive by signal and are handled
+// before it finishes. Re-running it after a crash enrolls nothing twice.
+func FaceRegistrationWorkflow(ctx workflow.Context, in FaceRegistrationWorkflowInput) (FaceRegistrationWorkflowResult, error) {
+	dbctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, NonRetryableErrorTypes: []string{activities.ErrTypeProfileNotFound}},
+	})
+	enrollctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         enrollRetry,
+	})
+	changed := workflow.GetSignalChannel(ctx, SignalFaceImagesChanged)
+	var res FaceRegistrationWorkflowResult
+	if err := workflow.ExecuteActivity(dbctx, a.SetFaceProfileStatus, in.ProfileID, "registering", "").Get(ctx, nil); err != nil {
+		return res, err
+	}
+	for {
+		for changed.ReceiveAsync(nil) {
+		}
+		var out activities.EnrollOutcome
+		if err := workflow.ExecuteActivity(enrollctx, a.EnrollPendingImages, in.ProfileID).Get(ctx, &out); err != nil {
+			_ = workflow.ExecuteActivity(dbctx, a.SetFaceProfileStatus, in.ProfileID, "failed", "registration stopped: "+err.Error()).Get(ctx, nil)
+			return res, err
+		}
+		res.Enrolled, res.Failed, res.Removed = res.Enrolled+out.Enrolled, res.Failed+out.Failed, res.Removed+out.Removed
+		if changed.Len() == 0 {
+			break
+		}
+	}
+	err := workflow.ExecuteActivity(dbctx, a.FinalizeFaceProfile, in.ProfileID).Get(ctx, &res.Status)
+	return res, err
+}
+
+// FaceDeletionWorkflowInput names the profile to erase.
+type FaceDeletionWorkflowInput struct {
+	ProfileID string
+}
+
+// FaceDeletionWorkflow erases a person (right to erasure): the subject at
+// the provider, the images in the object store, then the rows. Each step
+// is retried until it succeeds, so a provider that is down delays the
+// erasure but never abandons it.
+func FaceDeletionWorkflow(ctx workflow.Context, in FaceDeletionWorkflowInput) error {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    2 * time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Minute,
+			// MaximumAttempts 0: until done.
+			NonRetryableErrorTypes: []string{"provider_unsupported"},
+		},
+	})
+	if err := workflow.ExecuteActivity(ctx, a.DeleteFaceSubject, in.ProfileID).Get(ctx, nil); err != nil {
+		return err
+	}
+	if err := workflow.ExecuteActivity(ctx, a.DeleteFaceObjects, in.ProfileID).Get(ctx, nil); err != nil {
+		return err
+	}
+	return workflow.ExecuteActivity(ctx, a.DeleteFaceRows, in.ProfileID).Get(ctx, nil)
+}
+
+// ProviderHealthWorkflow checks the configured provider and records its
+// health and latency. A Schedule runs it every minute.
+func ProviderHealthWorkflow(ctx workflow.Context) (bool, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 2},
+	})
+	var healthy bool
+	err := workflow.ExecuteActivity(ctx, a.CheckProviderHealth).Get(ctx, &healthy)
+	return healthy, err
+}
