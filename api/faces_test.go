@@ -19,11 +19,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/facegen"
+	rctemporal "github.com/rollcall/rollcall/temporal"
+	"github.com/rollcall/rollcall/workflows"
 )
 
 // photo renders a person in a frame of their own; variant moves, scales
@@ -357,4 +360,23 @@ func TestProviderConfigAndTest(t *testing.T) {
 			t.Errorf("PUT %v: %d %s", bad, res.Code, res.Body)
 		}
 	}
+}
+
+// The provider health schedule's workflow records status and latency on
+// the configuration, where the system views read it.
+func TestProviderHealthRecorded(t *testing.T) {
+	h := newHarness(t)
+	h.startWorker()
+	_, admin := h.mustUserToken("root", auth.RoleAdmin)
+	run, err := h.temporal.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+		ID: "test-provider-health-" + uuid.NewString(), TaskQueue: rctemporal.TaskQueueDefault}, workflows.ProviderHealthWorkflow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var healthy bool
+	if err := run.Get(context.Background(), &healthy); err != nil || !healthy {
+		t.Fatalf("health workflow: %v %v", healthy, err)
+	}
+	res := h.as(admin, "GET", "/api/v1/detections/provider/config", nil)
+	h.check(t, scenario{Method: "GET", URL: "config", WantStatus: 200, WantContains: []string{`"status":"up"`, `"latencyMs":`, `"checkedAt":"`}}, res)
 }
