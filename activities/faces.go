@@ -80,12 +80,21 @@ func (a *Activities) EnrollPendingImages(ctx context.Context, profileID string) 
 	if err != nil {
 		return out, err
 	}
+	if p.Status == store.FaceStatusDeleting {
+		// Being erased: enrolling now would leave a face behind at the provider.
+		return out, temporal.NewNonRetryableApplicationError("face profile is being deleted", ErrTypeProfileNotFound, nil)
+	}
 	prov, _, err := a.Providers.Current(ctx)
 	if err != nil {
 		return out, temporal.NewApplicationError(err.Error(), ErrTypeProviderConfig)
 	}
 	caps := prov.Capabilities()
 
+	// Photos marked for removal. With a provider that replaces a subject's
+	// registration, they are forgotten by re-sending the others below, and
+	// only removed here once that succeeded (so a failed re-send is retried
+	// with them still known).
+	var removing []store.FaceImage
 	reenroll := false
 	for _, img := range p.Images {
 		if img.Status != store.ImageStatusDeleting {
@@ -98,14 +107,25 @@ func (a *Activities) EnrollPendingImages(ctx context.Context, profileID string) 
 				return out, providerError(err)
 			}
 		}
-		if err := a.Blobs.Delete(ctx, img.ObjectKey); err != nil {
+		removing = append(removing, img)
+	}
+	removeStored := func() error {
+		for _, img := range removing {
+			if err := a.Blobs.Delete(ctx, img.ObjectKey); err != nil {
+				return err
+			}
+			if err := store.DeleteFaceImage(ctx, a.DB, img.ID); err != nil {
+				return err
+			}
+			out.Removed++
+			activity.RecordHeartbeat(ctx, out)
+		}
+		return nil
+	}
+	if !caps.ReplacesSubject {
+		if err := removeStored(); err != nil {
 			return out, err
 		}
-		if err := store.DeleteFaceImage(ctx, a.DB, img.ID); err != nil {
-			return out, err
-		}
-		out.Removed++
-		activity.RecordHeartbeat(ctx, out)
 	}
 
 	var valid []store.FaceImage
@@ -151,12 +171,17 @@ func (a *Activities) EnrollPendingImages(ctx context.Context, profileID string) 
 		out.Enrolled++
 	}
 
-	if caps.ReplacesSubject && (len(valid) > 0 || reenroll) {
-		n, err := a.reenrollSubject(ctx, prov, p, valid, validData)
-		if err != nil {
+	if caps.ReplacesSubject {
+		if len(valid) > 0 || reenroll {
+			n, err := a.reenrollSubject(ctx, prov, p, valid, validData)
+			if err != nil {
+				return out, err
+			}
+			out.Enrolled += n
+		}
+		if err := removeStored(); err != nil {
 			return out, err
 		}
-		out.Enrolled += n
 	}
 	return out, nil
 }

@@ -29,6 +29,7 @@ const (
 	CodeUnsupportedMedia   = "unsupported-media-type"
 	CodeWorkflowTimeout    = "workflow-timeout"
 	CodeCredentials        = "credentials-unreadable"
+	CodeProviderConfig     = "provider-misconfigured"
 )
 
 // Problem is an RFC 9457 problem document with a stable code.

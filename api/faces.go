@@ -368,6 +368,11 @@ func (s *Server) deleteFace(ctx context.Context, in *FaceIDInput) (*FaceOutput, 
 	if err := store.SetFaceProfileStatus(ctx, s.db, in.ID, store.FaceStatusDeleting, "erasure requested"); err != nil {
 		return nil, faceError(err)
 	}
+	// A registration still running stops (and refuses to enrol anything
+	// more: the profile is deleting) before the erasure removes the subject.
+	if err := s.temporal.CancelWorkflow(ctx, workflows.FaceRegistrationWorkflowID(in.ID), ""); err != nil {
+		s.log.DebugContext(ctx, "no registration to cancel", slog.String("profile_id", in.ID), slog.String("error", err.Error()))
+	}
 	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.FaceDeletionWorkflowID(in.ID), TaskQueue: rctemporal.TaskQueueDefault,
 	}, workflows.FaceDeletionWorkflow, workflows.FaceDeletionWorkflowInput{ProfileID: in.ID})

@@ -44,8 +44,8 @@ const maxAuditBody = 64 << 10
 
 // maxRequestBody caps every request body, whatever the operation says:
 // Huma enforces an operation's own limit on JSON bodies but not while it
-// parses a multipart form, so this cap (and the Content-Length check in
-// enforceBodyLimit) keeps an upload from filling the disk.
+// parses a multipart form, so this cap (and the Content-Length check at
+// the top of authorize) keeps an upload from filling the disk.
 const maxRequestBody = 100 << 20
 
 // requestContext assigns the request ID (honouring a well-formed

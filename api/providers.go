@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -158,7 +159,11 @@ func (s *Server) testProvider(ctx context.Context, _ *struct{}) (*TestProviderOu
 	out := &TestProviderOutput{}
 	prov, _, err := s.providers.Current(ctx)
 	if err != nil {
-		return nil, newProblem(http.StatusConflict, "provider-misconfigured", err.Error())
+		var cfgErr *recognizer.ConfigError
+		if errors.As(err, &cfgErr) {
+			return nil, newProblem(http.StatusConflict, CodeProviderConfig, cfgErr.Error())
+		}
+		return nil, err
 	}
 	start := time.Now()
 	err = prov.Health(ctx)

@@ -92,8 +92,8 @@ func CreateFaceProfile(ctx context.Context, db bun.IDB, p *FaceProfile) error {
 	})
 }
 
-// AddFaceImages inserts images of an existing profile and marks it pending
-// registration. The same image twice gives ErrConflict.
+// AddFaceImages inserts pending images of an existing profile (not one
+// being deleted). The same image twice gives ErrConflict.
 func AddFaceImages(ctx context.Context, db bun.IDB, profileID string, images []FaceImage) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewUpdate().Model((*FaceProfile)(nil)).Where("id = ? AND status <> 'deleting'", profileID).
@@ -178,9 +178,11 @@ func UpdateFaceProfile(ctx context.Context, db bun.IDB, p *FaceProfile) error {
 	return nil
 }
 
-// SetFaceProfileStatus sets a profile's status and message.
+// SetFaceProfileStatus sets a profile's status and message. A profile
+// being deleted keeps that status (ErrNotFound): nothing may revive it.
 func SetFaceProfileStatus(ctx context.Context, db bun.IDB, id, status, message string) error {
 	res, err := db.NewUpdate().Model((*FaceProfile)(nil)).Where("id = ?", id).
+		Where("status <> 'deleting' OR ? = 'deleting'", status).
 		Set("status = ?", status).Set("status_message = ?", message).Set("updated_at = now()").Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: set face profile status: %w", err)

@@ -33,8 +33,9 @@ type FaceRegistrationWorkflowResult struct {
 	Enrolled, Failed, Removed int
 }
 
-// enrollRetry keeps retrying while the provider is down or slow (about ten
-// minutes); a refused key or a misconfiguration stops at once.
+// enrollRetry keeps retrying while the provider is down or slow, or its
+// configuration cannot be loaded (about ten minutes, time for an operator
+// to fix it); a refused key or an unsupported call stops at once.
 var enrollRetry = &temporal.RetryPolicy{
 	InitialInterval:        2 * time.Second,
 	BackoffCoefficient:     2,
@@ -72,12 +73,17 @@ func FaceRegistrationWorkflow(ctx workflow.Context, in FaceRegistrationWorkflowI
 			return res, err
 		}
 		res.Enrolled, res.Failed, res.Removed = res.Enrolled+out.Enrolled, res.Failed+out.Failed, res.Removed+out.Removed
+		if changed.Len() > 0 {
+			continue
+		}
+		if err := workflow.ExecuteActivity(dbctx, a.FinalizeFaceProfile, in.ProfileID).Get(ctx, &res.Status); err != nil {
+			return res, err
+		}
+		// Photos added while the status was being set: another pass.
 		if changed.Len() == 0 {
-			break
+			return res, nil
 		}
 	}
-	err := workflow.ExecuteActivity(dbctx, a.FinalizeFaceProfile, in.ProfileID).Get(ctx, &res.Status)
-	return res, err
 }
 
 // FaceDeletionWorkflowInput names the profile to erase.

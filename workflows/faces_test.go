@@ -115,3 +115,16 @@ func (s *FaceWorkflowSuite) TestProviderHealth() {
 	s.Require().NoError(s.env.GetWorkflowResult(&healthy))
 	s.False(healthy)
 }
+
+// A photo added while the final status is being written still gets a pass.
+func (s *FaceWorkflowSuite) TestImagesAddedDuringFinalize() {
+	s.env.OnActivity(a.SetFaceProfileStatus, mock.Anything, faceProfileID, "registering", "").Return(nil).Once()
+	s.env.OnActivity(a.EnrollPendingImages, mock.Anything, faceProfileID).Return(activities.EnrollOutcome{Enrolled: 1}, nil).Times(2)
+	s.env.OnActivity(a.FinalizeFaceProfile, mock.Anything, faceProfileID).Return("active", nil).After(time.Minute).Times(2)
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SignalWorkflow(SignalFaceImagesChanged, nil)
+	}, 30*time.Second)
+	res, err := s.register()
+	s.Require().NoError(err)
+	s.Equal(2, res.Enrolled)
+}

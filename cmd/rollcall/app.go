@@ -23,6 +23,7 @@ import (
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
+	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
 	"github.com/rollcall/rollcall/internal/recognizer"
 	"github.com/rollcall/rollcall/internal/secrets"
@@ -113,12 +114,16 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 	if d.box, err = secrets.NewBox(a.cfg.EncryptionKey); err != nil {
 		return err
 	}
-	// The built-in provider runs in this process when configured without a URL.
-	engine, err := builtin.NewEngine(builtin.Options{DataDir: a.cfg.ProviderDataDir})
-	if err != nil {
-		return err
+	// The built-in provider runs in this process when configured without a
+	// URL. An unreadable data file disables it (and says so) rather than
+	// stopping Rollcall, which may be configured for another provider.
+	var inProcess provider.Provider
+	if engine, err := builtin.NewEngine(builtin.Options{DataDir: a.cfg.ProviderDataDir}); err != nil {
+		a.log.Error("in-process built-in provider unavailable", slog.String("data_dir", a.cfg.ProviderDataDir), slog.String("error", err.Error()))
+	} else {
+		inProcess = engine
 	}
-	d.providers = recognizer.New(db, d.box, engine)
+	d.providers = recognizer.New(db, d.box, inProcess)
 	d.blobs, err = blob.New(blob.Options{Endpoint: a.cfg.S3Endpoint, AccessKey: a.cfg.S3AccessKey, SecretKey: a.cfg.S3SecretKey,
 		Bucket: a.cfg.S3Bucket, UseSSL: a.cfg.S3UseSSL, Region: a.cfg.S3Region})
 	if err != nil {

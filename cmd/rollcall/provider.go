@@ -16,7 +16,7 @@ import (
 	"github.com/rollcall/rollcall/internal/provider/builtin"
 )
 
-// runProvider is `rollcall provider`: the built-in reference face provider
+// runProviderWith is `rollcall provider`: the built-in reference face provider
 // (package builtin) over Rollcall's http provider protocol. It needs none
 // of the rest of Rollcall's configuration. Flags override the environment:
 //
@@ -25,10 +25,8 @@ import (
 //	        ROLLCALL_PROVIDER_API_KEY  bearer key clients must send (optional)
 //
 // Logging follows ROLLCALL_ENV and ROLLCALL_LOG_LEVEL as for `serve`. It
-// serves until ctx is done, then shuts down gracefully.
-// runProviderWith serves the built-in reference provider (`rollcall
-// provider`); when ready is not nil it sends the listening address on it
-// once it serves.
+// serves until ctx is done, then shuts down gracefully. When ready is not
+// nil it sends the listening address on it once it serves.
 func runProviderWith(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ready chan<- string) error {
 	env := func(key, def string) string {
 		if v := getenv(key); v != "" {

@@ -4,7 +4,6 @@ package recognizer
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -50,7 +49,7 @@ func (m *Manager) Current(ctx context.Context) (provider.Provider, provider.Conf
 	}
 	p, err := provider.New(cfg, m.inProcess)
 	if err != nil {
-		return nil, provider.Config{}, fmt.Errorf("recognizer: %w", err)
+		return nil, provider.Config{}, &ConfigError{Msg: "the stored provider configuration is not usable: " + err.Error()}
 	}
 	m.cur, m.cfg = p, cfg
 	return p, cfg, nil
@@ -73,7 +72,7 @@ func ConfigOf(row *store.ProviderConfig, box *secrets.Box) (provider.Config, err
 	if row.APIKey != "" {
 		key, err := box.Open(row.APIKey, APIKeyAAD)
 		if err != nil {
-			return provider.Config{}, fmt.Errorf("recognizer: the stored provider API key cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?): %w", err)
+			return provider.Config{}, &ConfigError{Msg: "the stored provider API key cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?); save the configuration with the key again"}
 		}
 		cfg.APIKey = string(key)
 	}
@@ -82,3 +81,10 @@ func ConfigOf(row *store.ProviderConfig, box *secrets.Box) (provider.Config, err
 
 // APIKeyAAD binds a sealed provider API key to its use.
 const APIKeyAAD = "provider-api-key"
+
+// ConfigError says the stored provider configuration cannot be used; an
+// operator fixes it with PUT /detections/provider/config. Its message
+// holds no secret.
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string { return e.Msg }
