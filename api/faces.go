@@ -73,7 +73,7 @@ type FaceFields struct {
 // CreateFaceForm is the multipart body of POST /faces.
 type CreateFaceForm struct {
 	FaceFields
-	Images []huma.FormFile `form:"images" contentType:"image/jpeg,image/png" required:"true" doc:"1 to 10 photos, JPEG or PNG, each showing exactly one face"`
+	Images []huma.FormFile `form:"images" contentType:"image/jpeg,image/png,application/octet-stream" required:"true" doc:"1 to 10 photos, JPEG or PNG, each showing exactly one face"`
 }
 
 // CreateFaceInput is POST /faces.
@@ -83,7 +83,7 @@ type CreateFaceInput struct {
 
 // AddFaceImagesForm is the multipart body of POST /faces/{id}/images.
 type AddFaceImagesForm struct {
-	Images []huma.FormFile `form:"images" contentType:"image/jpeg,image/png" required:"true"`
+	Images []huma.FormFile `form:"images" contentType:"image/jpeg,image/png,application/octet-stream" required:"true"`
 }
 
 // AddFaceImagesInput is POST /faces/{id}/images.

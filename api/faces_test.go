@@ -34,8 +34,8 @@ import (
 func photo(seed int64, variant int) []byte {
 	v := float64(variant)
 	img := facegen.NewPerson(seed).Render(facegen.Scene{
-		Width: 640, Height: 480, X: 0.42 + 0.04*v, Y: 0.48 + 0.02*v, Scale: 0.55 + 0.05*v,
-		Brightness: 0.9 + 0.05*v, Noise: 0.02, NoiseSeed: int64(variant + 1),
+		Width: 640, Height: 480, X: 0.35 + 0.08*v, Y: 0.45 + 0.02*v, Scale: 0.4 + 0.04*v,
+		Brightness: 0.92 + 0.04*v, Noise: 0.02, NoiseSeed: int64(variant + 1),
 	})
 	return facegen.JPEG(img, 90)
 }

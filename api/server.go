@@ -172,6 +172,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerCameraFiles(v1, s)
 	registerFaces(v1, s)
 	registerProviders(v1, s)
+	registerDetections(v1, s)
 
 	router.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(http.StatusNotFound, CodeNotFound, "no such endpoint"))

@@ -32,6 +32,7 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 	def.RegisterWorkflow(workflows.FaceRegistrationWorkflow)
 	def.RegisterWorkflow(workflows.FaceDeletionWorkflow)
 	def.RegisterWorkflow(workflows.ProviderHealthWorkflow)
+	def.RegisterWorkflow(workflows.DetectFrameWorkflow)
 	def.RegisterActivity(o.Activities)
 
 	streams := worker.New(c, TaskQueueStreams, worker.Options{})

@@ -1,0 +1,130 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/rollcall/rollcall/internal/provider"
+	"github.com/rollcall/rollcall/store"
+)
+
+// DetectFrameInput names one frame: an uploaded image in the object store,
+// or a frame to capture now from a camera.
+type DetectFrameInput struct {
+	ImageKey string
+	CameraID string
+}
+
+// FrameDetection is one face found in a frame.
+type FrameDetection struct {
+	ID            string       `json:"id"`
+	Known         bool         `json:"known"`
+	FaceProfileID string       `json:"faceProfileId,omitempty"`
+	EmployeeCode  string       `json:"employeeCode,omitempty"`
+	Name          string       `json:"name,omitempty"`
+	Similarity    float64      `json:"similarity"`
+	Confidence    float64      `json:"confidence"`
+	Box           provider.Box `json:"box"`
+}
+
+// DetectFrameResult is what the provider found in the frame.
+type DetectFrameResult struct {
+	ImageKey   string           `json:"imageKey"`
+	Detections []FrameDetection `json:"detections"`
+	LatencyMs  int64            `json:"latencyMs"`
+}
+
+// DetectFrame runs one frame through the configured provider, stores a
+// detection per face (source send-frame) and logs a pipeline event. A
+// frame captured from a camera is stored under key first.
+func (a *Activities) DetectFrame(ctx context.Context, in DetectFrameInput, captureKey string) (DetectFrameResult, error) {
+	res := DetectFrameResult{ImageKey: in.ImageKey, Detections: []FrameDetection{}}
+	var data []byte
+	var err error
+	if in.CameraID != "" {
+		fin, err := a.cameraInput(ctx, in.CameraID, defaultCameraSnapshotLimit)
+		if err != nil {
+			return res, err
+		}
+		if data, err = a.FFmpeg.Snapshot(ctx, fin); err != nil {
+			return res, cameraError(err)
+		}
+		res.ImageKey = captureKey
+		if err := a.Blobs.Put(ctx, captureKey, bytes.NewReader(data), int64(len(data)), "image/jpeg"); err != nil {
+			return res, err
+		}
+	} else if data, err = a.readObject(ctx, in.ImageKey); err != nil {
+		return res, err
+	}
+
+	prov, _, err := a.Providers.Current(ctx)
+	if err != nil {
+		return res, temporal.NewApplicationError(err.Error(), ErrTypeProviderConfig)
+	}
+	start := time.Now()
+	found, err := prov.Recognize(ctx, data)
+	res.LatencyMs = time.Since(start).Milliseconds()
+	if errors.Is(err, provider.ErrBadImage) {
+		return res, temporal.NewNonRetryableApplicationError(err.Error(), "provider_bad_image", nil)
+	}
+	if err != nil {
+		return res, providerError(err)
+	}
+
+	var subjects []string
+	for _, f := range found.Faces {
+		if f.Subject != "" {
+			subjects = append(subjects, f.Subject)
+		}
+	}
+	names, err := store.FaceNames(ctx, a.DB, validUUIDs(subjects))
+	if err != nil {
+		return res, err
+	}
+	now := a.now().UTC()
+	rows := make([]store.Detection, 0, len(found.Faces))
+	for _, f := range found.Faces {
+		d := store.Detection{ID: uuid.NewString(), DetectedAt: now, Similarity: f.Similarity, DetectionConfidence: f.DetectionConfidence,
+			BoxX: f.Box.X, BoxY: f.Box.Y, BoxWidth: f.Box.Width, BoxHeight: f.Box.Height, SnapshotKey: res.ImageKey,
+			Source: store.DetectionSourceSendFrame}
+		if in.CameraID != "" {
+			d.CameraID = &in.CameraID
+		}
+		fd := FrameDetection{ID: d.ID, Similarity: f.Similarity, Confidence: f.DetectionConfidence, Box: f.Box}
+		if p, ok := names[f.Subject]; ok {
+			id := p.ID
+			d.FaceProfileID, d.Known = &id, true
+			fd.Known, fd.FaceProfileID, fd.EmployeeCode, fd.Name = true, p.ID, p.EmployeeCode, p.Name
+		}
+		rows = append(rows, d)
+		res.Detections = append(res.Detections, fd)
+	}
+	if err := store.InsertDetections(ctx, a.DB, rows); err != nil {
+		return res, err
+	}
+	details, _ := json.Marshal(map[string]any{"faces": len(rows), "latencyMs": res.LatencyMs, "imageKey": res.ImageKey})
+	ev := &store.DetectionEvent{OccurredAt: now, Kind: "send_frame", Level: "info", Message: "frame sent for detection", Details: details}
+	if in.CameraID != "" {
+		ev.CameraID = &in.CameraID
+	}
+	if err := store.InsertDetectionEvent(ctx, a.DB, ev); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func validUUIDs(ids []string) []string {
+	out := ids[:0:0]
+	for _, id := range ids {
+		if _, err := uuid.Parse(id); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}

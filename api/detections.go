@@ -1,0 +1,174 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+
+	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/imagecheck"
+	"github.com/rollcall/rollcall/store"
+	"github.com/rollcall/rollcall/workflows"
+)
+
+// SendFrameForm is the multipart body of POST /detections/send-frame:
+// an image, or the ID of a camera to capture a frame from now.
+type SendFrameForm struct {
+	Image    huma.FormFile `form:"image" contentType:"image/jpeg,image/png,application/octet-stream" required:"false" doc:"A JPEG or PNG frame"`
+	CameraID string        `form:"cameraId" required:"false" format:"uuid" doc:"Capture a frame from this camera instead"`
+}
+
+// SendFrameInput is POST /detections/send-frame.
+type SendFrameInput struct {
+	RawBody huma.MultipartFormFiles[SendFrameForm]
+}
+
+// SendFrameOutput lists the faces found.
+type SendFrameOutput struct {
+	Body struct {
+		Detections []activities.FrameDetection `json:"detections"`
+		LatencyMs  int64                       `json:"latencyMs" doc:"Provider time for this frame"`
+		ImageURL   string                      `json:"imageUrl" doc:"Presigned URL of the frame"`
+		WorkflowID string                      `json:"workflowId"`
+	}
+}
+
+// DetectionEventBody is one pipeline event.
+type DetectionEventBody struct {
+	ID         int64           `json:"id"`
+	OccurredAt time.Time       `json:"occurredAt"`
+	CameraID   string          `json:"cameraId,omitempty"`
+	Kind       string          `json:"kind" example:"send_frame"`
+	Level      string          `json:"level" enum:"info,warn,error"`
+	Message    string          `json:"message"`
+	Details    json.RawMessage `json:"details,omitempty"`
+}
+
+// ListDetectionEventsInput filters GET /detections/events.
+type ListDetectionEventsInput struct {
+	CameraID string    `query:"cameraId" format:"uuid"`
+	Kind     string    `query:"kind" maxLength:"64"`
+	Level    string    `query:"level" enum:"info,warn,error"`
+	Since    time.Time `query:"since"`
+	Until    time.Time `query:"until"`
+	Cursor   string    `query:"cursor" maxLength:"512"`
+	Limit    int       `query:"limit" minimum:"1" maximum:"500" default:"100"`
+}
+
+// DetectionEventListOutput is one page of events, newest first.
+type DetectionEventListOutput struct {
+	Body struct {
+		Items      []DetectionEventBody `json:"items"`
+		NextCursor string               `json:"nextCursor,omitempty"`
+	}
+}
+
+func registerDetections(api huma.API, s *Server) {
+	register(api, op{ID: "send-frame", Method: http.MethodPost, Path: "/detections/send-frame", Tag: "Detections", Perm: auth.PermDetectionsWrite,
+		Summary: "Run one frame through the provider",
+		Desc: "Send an image (multipart field `image`) or a camera ID (`cameraId`) to capture a frame from now. " +
+			"Runs the DetectFrame workflow and stores a detection per face.",
+		MaxBody: int64(imagecheck.DefaultLimits.MaxBytes) + 64<<10},
+		s.sendFrame)
+	register(api, op{ID: "list-detection-events", Method: http.MethodGet, Path: "/detections/events", Tag: "Detections", Perm: auth.PermDetectionsRead,
+		Summary: "The detection pipeline's event log, newest first"}, s.listDetectionEvents)
+}
+
+func (s *Server) sendFrame(ctx context.Context, in *SendFrameInput) (*SendFrameOutput, error) {
+	form := in.RawBody.Data()
+	requestID := infoFrom(ctx).RequestID
+	input := activities.DetectFrameInput{}
+	switch {
+	case form.Image.IsSet && form.CameraID != "":
+		return nil, fieldError("body.cameraId", "send either an image or a camera ID, not both", form.CameraID)
+	case form.Image.IsSet:
+		data, err := io.ReadAll(io.LimitReader(form.Image.File, int64(imagecheck.DefaultLimits.MaxBytes)+1))
+		_ = form.Image.File.Close()
+		if err != nil {
+			return nil, fieldError("body.image", "could not be read", nil)
+		}
+		info, err := imagecheck.Check(data, imagecheck.DefaultLimits)
+		if err != nil {
+			return nil, fieldError("body.image", err.Error(), form.Image.Filename)
+		}
+		ext := "jpg"
+		if info.ContentType == "image/png" {
+			ext = "png"
+		}
+		input.ImageKey = workflows.FrameObjectKey(s.now(), "upload-"+requestID, ext)
+		if err := s.blobs.Put(ctx, input.ImageKey, bytes.NewReader(data), int64(len(data)), info.ContentType); err != nil {
+			return nil, err
+		}
+	case form.CameraID != "":
+		if _, err := uuid.Parse(form.CameraID); err != nil {
+			return nil, fieldError("body.cameraId", "must be a camera ID", form.CameraID)
+		}
+		if _, err := store.FindCameraByID(ctx, s.db, form.CameraID); err != nil {
+			return nil, cameraError(err)
+		}
+		input.CameraID = form.CameraID
+	default:
+		return nil, fieldError("body.image", "send an image, or a cameraId to capture from", nil)
+	}
+	id := workflows.DetectFrameWorkflowID(requestID)
+	var res activities.DetectFrameResult
+	if err := s.runWorkflow(ctx, id, workflows.DetectFrameWorkflow, input, &res); err != nil {
+		var appErr interface{ Type() string }
+		if errors.As(err, &appErr) && appErr.Type() == "provider_bad_image" {
+			return nil, fieldError("body.image", "the provider could not read this image", nil)
+		}
+		return nil, workflowError(err)
+	}
+	out := &SendFrameOutput{}
+	out.Body.Detections, out.Body.LatencyMs, out.Body.WorkflowID = res.Detections, res.LatencyMs, id
+	url, err := s.blobs.PresignGet(ctx, res.ImageKey, s.cfg.S3PresignedExpiry, "")
+	if err != nil {
+		return nil, err
+	}
+	out.Body.ImageURL = url
+	return out, nil
+}
+
+func (s *Server) listDetectionEvents(ctx context.Context, in *ListDetectionEventsInput) (*DetectionEventListOutput, error) {
+	after, err := store.DecodeCursor(in.Cursor)
+	if err != nil {
+		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+	}
+	f := store.DetectionEventFilter{CameraID: in.CameraID, Kind: in.Kind, Level: in.Level, After: after, Limit: in.Limit + 1}
+	if !in.Since.IsZero() {
+		f.Since = &in.Since
+	}
+	if !in.Until.IsZero() {
+		f.Until = &in.Until
+	}
+	evs, err := store.FindDetectionEvents(ctx, s.db, f)
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &DetectionEventListOutput{}
+	out.Body.Items = make([]DetectionEventBody, 0, min(len(evs), in.Limit))
+	for i, e := range evs {
+		if i == in.Limit {
+			out.Body.NextCursor = store.Cursor{Time: evs[i-1].OccurredAt, ID: strconv.FormatInt(evs[i-1].ID, 10)}.Encode()
+			break
+		}
+		b := DetectionEventBody{ID: e.ID, OccurredAt: e.OccurredAt, Kind: e.Kind, Level: e.Level, Message: e.Message, Details: e.Details}
+		if e.CameraID != nil {
+			b.CameraID = *e.CameraID
+		}
+		out.Body.Items = append(out.Body.Items, b)
+	}
+	return out, nil
+}

@@ -1,0 +1,108 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"testing"
+
+	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/testenv"
+)
+
+type sendFrameJSON struct {
+	Detections []struct {
+		Known         bool    `json:"known"`
+		FaceProfileID string  `json:"faceProfileId"`
+		Name          string  `json:"name"`
+		Similarity    float64 `json:"similarity"`
+	} `json:"detections"`
+	ImageURL   string `json:"imageUrl"`
+	WorkflowID string `json:"workflowId"`
+}
+
+func (h *harness) sendFrame(tok string, image []byte, cameraID string) response {
+	h.t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if cameraID != "" {
+		_ = w.WriteField("cameraId", cameraID)
+	}
+	if image != nil {
+		part, _ := w.CreateFormFile("image", "frame.jpg")
+		_, _ = part.Write(image)
+	}
+	_ = w.Close()
+	return h.postForm(tok, "/api/v1/detections/send-frame", w.FormDataContentType(), buf.Bytes())
+}
+
+func TestSendFrame(t *testing.T) {
+	h := newHarness(t)
+	h.startWorker()
+	_, op := h.mustUserToken("oscar", auth.RoleOperator)
+	_, viewer := h.mustUserToken("vera", auth.RoleViewer)
+
+	ct, body := multipartBody(t, map[string]string{"employeeCode": "EMP-77", "name": "Grace Hopper"},
+		[]formFile{{"a.jpg", "image/jpeg", photo(77, 0)}, {"b.jpg", "image/jpeg", photo(77, 1)}, {"c.jpg", "image/jpeg", photo(77, 2)}})
+	res := h.postForm(op, "/api/v1/faces", ct, body)
+	var person faceJSON
+	_ = json.Unmarshal(res.Body.Bytes(), &person)
+	h.waitFaceStatus(op, person.ID, "active")
+
+	res = h.sendFrame(op, photo(77, 3), "")
+	if res.Code != 200 {
+		t.Fatalf("send-frame: %d %s", res.Code, res.Body)
+	}
+	var got sendFrameJSON
+	_ = json.Unmarshal(res.Body.Bytes(), &got)
+	if len(got.Detections) != 1 || !got.Detections[0].Known || got.Detections[0].FaceProfileID != person.ID || got.Detections[0].Name != "Grace Hopper" {
+		t.Fatalf("known person: %+v", got)
+	}
+	if dl, err := http.Get(got.ImageURL); err != nil || dl.StatusCode != 200 {
+		t.Fatalf("frame URL: %v %v", dl, err)
+	}
+
+	res = h.sendFrame(op, photo(4040, 1), "")
+	got = sendFrameJSON{}
+	_ = json.Unmarshal(res.Body.Bytes(), &got)
+	if res.Code != 200 || len(got.Detections) != 1 || got.Detections[0].Known || got.Detections[0].FaceProfileID != "" {
+		t.Fatalf("stranger: %d %+v", res.Code, got)
+	}
+	var stored, known int
+	_ = h.db.QueryRowContext(context.Background(), "SELECT count(*), count(*) FILTER (WHERE known) FROM detections WHERE source = 'send-frame'").Scan(&stored, &known)
+	if stored != 2 || known != 1 {
+		t.Fatalf("stored detections: %d (%d known), want 2 (1 known)", stored, known)
+	}
+
+	// A frame captured from a camera.
+	cam := h.mustCreateCamera(op, map[string]any{"name": "Cam 1", "url": testenv.Require(t, "ROLLCALL_TEST_RTSP_URL") + "/cam1"})
+	if res := h.sendFrame(op, nil, cam.ID); res.Code != 200 {
+		t.Fatalf("send-frame from a camera: %d %s", res.Code, res.Body)
+	}
+	evs := h.as(viewer, "GET", "/api/v1/detections/events?kind=send_frame&cameraId="+cam.ID, nil)
+	h.check(t, scenario{Method: "GET", URL: "events", WantStatus: 200, WantContains: []string{`"kind":"send_frame"`, `"cameraId":"` + cam.ID + `"`}}, evs)
+	all := h.as(viewer, "GET", "/api/v1/detections/events?limit=2", nil)
+	h.check(t, scenario{Method: "GET", URL: "events", WantStatus: 200, WantContains: []string{`"nextCursor":"`}}, all)
+
+	for _, tc := range []struct {
+		name   string
+		image  []byte
+		camera string
+		want   string
+	}{
+		{"neither", nil, "", "body.image"},
+		{"both", photo(1, 0), cam.ID, "body.cameraId"},
+		{"not an image", []byte("not a jpeg at all"), "", "body.image"},
+		{"unknown camera", nil, "00000000-0000-4000-8000-000000000000", "not-found"},
+	} {
+		res := h.sendFrame(op, tc.image, tc.camera)
+		if res.Code < 400 || res.Code >= 500 || !bytes.Contains(res.Body.Bytes(), []byte(tc.want)) {
+			t.Errorf("%s: %d %s", tc.name, res.Code, res.Body)
+		}
+	}
+	if res := h.sendFrame(viewer, photo(77, 3), ""); res.Code != 403 {
+		t.Fatalf("viewer sends a frame: %d", res.Code)
+	}
+}

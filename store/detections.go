@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Detection is one face seen in a frame.
+type Detection struct {
+	bun.BaseModel `bun:"table:detections"`
+
+	ID                  string    `bun:"id,pk,type:uuid"`
+	DetectedAt          time.Time `bun:"detected_at,notnull"`
+	CameraID            *string   `bun:"camera_id,type:uuid"`
+	FaceProfileID       *string   `bun:"face_profile_id,type:uuid"`
+	Known               bool      `bun:"known,notnull"`
+	Similarity          float64   `bun:"similarity,notnull"`
+	DetectionConfidence float64   `bun:"detection_confidence,notnull"`
+	BoxX                int       `bun:"box_x,notnull"`
+	BoxY                int       `bun:"box_y,notnull"`
+	BoxWidth            int       `bun:"box_width,notnull"`
+	BoxHeight           int       `bun:"box_height,notnull"`
+	SnapshotKey         string    `bun:"snapshot_key,notnull"`
+	Source              string    `bun:"source,notnull"`
+}
+
+// Detection sources.
+const (
+	DetectionSourceStream    = "stream"
+	DetectionSourceSendFrame = "send-frame"
+)
+
+// InsertDetections writes a batch of detections in one statement. Callers
+// set FaceProfileID only for profiles that exist (FaceNames): a reference
+// to an erased profile fails the batch.
+func InsertDetections(ctx context.Context, db bun.IDB, ds []Detection) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	if _, err := db.NewInsert().Model(&ds).Exec(ctx); err != nil {
+		return fmt.Errorf("store: insert detections: %w", err)
+	}
+	return nil
+}
+
+// DetectionEvent is one entry of the detection pipeline's event log.
+type DetectionEvent struct {
+	bun.BaseModel `bun:"table:detection_event_logs"`
+
+	ID         int64           `bun:"id,pk,autoincrement"`
+	OccurredAt time.Time       `bun:"occurred_at,notnull"`
+	CameraID   *string         `bun:"camera_id,type:uuid"`
+	Kind       string          `bun:"kind,notnull"`
+	Level      string          `bun:"level,notnull"`
+	Message    string          `bun:"message,notnull"`
+	Details    json.RawMessage `bun:"details,type:jsonb,nullzero"`
+}
+
+// InsertDetectionEvent records a pipeline event.
+func InsertDetectionEvent(ctx context.Context, db bun.IDB, e *DetectionEvent) error {
+	if _, err := db.NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("store: insert detection event: %w", err)
+	}
+	return nil
+}
+
+// DetectionEventFilter selects events, newest first.
+type DetectionEventFilter struct {
+	CameraID, Kind, Level string
+	Since, Until          *time.Time
+	After                 *Cursor
+	Limit                 int
+}
+
+// FindDetectionEvents returns one page of pipeline events, newest first.
+func FindDetectionEvents(ctx context.Context, db bun.IDB, f DetectionEventFilter) ([]DetectionEvent, error) {
+	var evs []DetectionEvent
+	q := db.NewSelect().Model(&evs)
+	if f.CameraID != "" {
+		q = q.Where("camera_id = ?", f.CameraID)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Level != "" {
+		q = q.Where("level = ?", f.Level)
+	}
+	if f.Since != nil {
+		q = q.Where("occurred_at >= ?", *f.Since)
+	}
+	if f.Until != nil {
+		q = q.Where("occurred_at < ?", *f.Until)
+	}
+	if f.After != nil {
+		id, err := strconv.ParseInt(f.After.ID, 10, 64)
+		if err != nil {
+			return nil, ErrBadCursor
+		}
+		q = q.Where("(occurred_at, id) < (?, ?)", f.After.Time, id)
+	}
+	if err := q.Order("occurred_at DESC", "id DESC").Limit(int64(f.Limit)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: find detection events: %w", err)
+	}
+	return evs, nil
+}
+
+// FaceNames maps profile IDs to their employee code and name (for
+// labelling detections); unknown IDs are absent.
+func FaceNames(ctx context.Context, db bun.IDB, ids []string) (map[string]FaceProfile, error) {
+	out := map[string]FaceProfile{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var ps []FaceProfile
+	if err := db.NewSelect().Model(&ps).Column("id", "employee_code", "name").Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: face names: %w", err)
+	}
+	for _, p := range ps {
+		out[p.ID] = p
+	}
+	return out, nil
+}
