@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
@@ -58,24 +60,42 @@ func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
 
 // authenticate verifies the bearer token and that its session is not revoked.
 func (s *Server) authenticate(hctx huma.Context) (*auth.Principal, *Problem) {
-	header := hctx.Header("Authorization")
-	scheme, token, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+	token, ok := bearerToken(hctx.Header("Authorization"))
+	if !ok {
 		return nil, newProblem(http.StatusUnauthorized, CodeUnauthorized, "authentication required: send Authorization: Bearer <access token>")
 	}
-	claims, err := s.tokens.Parse(strings.TrimSpace(token))
-	if err != nil {
-		return nil, newProblem(http.StatusUnauthorized, CodeInvalidToken, "access token is invalid or expired")
+	p, _, problem := s.verifyAccessToken(hctx.Context(), token)
+	return p, problem
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer <token>" header.
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
 	}
-	revoked, err := s.revoked.IsRevoked(hctx.Context(), claims.SessionID)
+	return token, true
+}
+
+// verifyAccessToken checks an access token and that its session is not
+// revoked; it returns the caller and when the token expires. The problem
+// is a 401, or a 503 when revocation cannot be checked.
+func (s *Server) verifyAccessToken(ctx context.Context, token string) (*auth.Principal, time.Time, *Problem) {
+	claims, err := s.tokens.Parse(token)
 	if err != nil {
-		s.log.ErrorContext(hctx.Context(), "session revocation check failed", slog.String("error", err.Error()))
-		return nil, newProblem(http.StatusServiceUnavailable, CodeUnavailable, "cannot verify the session right now")
+		return nil, time.Time{}, newProblem(http.StatusUnauthorized, CodeInvalidToken, "access token is invalid or expired")
+	}
+	revoked, err := s.revoked.IsRevoked(ctx, claims.SessionID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "session revocation check failed", slog.String("error", err.Error()))
+		return nil, time.Time{}, newProblem(http.StatusServiceUnavailable, CodeUnavailable, "cannot verify the session right now")
 	}
 	if revoked {
-		return nil, newProblem(http.StatusUnauthorized, CodeInvalidToken, "session has been signed out")
+		return nil, time.Time{}, newProblem(http.StatusUnauthorized, CodeInvalidToken, "session has been signed out")
 	}
-	return &auth.Principal{UserID: claims.Subject, Username: claims.Username, Role: claims.Role, SessionID: claims.SessionID}, nil
+	p := &auth.Principal{UserID: claims.Subject, Username: claims.Username, Role: claims.Role, SessionID: claims.SessionID}
+	return p, claims.ExpiresAt.Time, nil
 }
 
 // allowAPIRate applies the per-user API rate limit; on refusal it writes the

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/ratelimit"
 	"github.com/rollcall/rollcall/internal/revoke"
 	"github.com/rollcall/rollcall/internal/secrets"
@@ -48,7 +49,9 @@ type Deps struct {
 	// from the database on every request.
 	Versions Versions
 	Checks   map[string]Checker // dependency name → health check, for /health/ready
-	Now      func() time.Time
+	// Live publishes and fans out live events for GET /ws; nil answers 503 there.
+	Live *live.Hub
+	Now  func() time.Time
 }
 
 // StreamControl starts, stops and reconfigures camera stream workflows.
@@ -172,6 +175,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerCameraFiles(v1, s)
 	registerFaces(v1, s)
 	registerProviders(v1, s)
+	registerWS(router, s, d.Live)
 	registerDetections(v1, s)
 
 	router.NotFound(func(w http.ResponseWriter, r *http.Request) {

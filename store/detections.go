@@ -117,7 +117,7 @@ func FaceNames(ctx context.Context, db bun.IDB, ids []string) (map[string]FacePr
 		return out, nil
 	}
 	var ps []FaceProfile
-	if err := db.NewSelect().Model(&ps).Column("id", "employee_code", "name").Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&ps).Column("id", "employee_code", "name").Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: face names: %w", err)
 	}
 	for _, p := range ps {

@@ -23,6 +23,7 @@ import (
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
+	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
 	"github.com/rollcall/rollcall/internal/recognizer"
@@ -174,9 +175,21 @@ func (a *app) runAPI(ctx context.Context, d *deps) error {
 	}
 	versions := store.NewVersionWatcher(db, a.log)
 	go versions.Run(ctx)
+	// The hub stops before the Redis client closes (defers run in reverse);
+	// stopping it closes every WebSocket, which http.Server.Shutdown does not track.
+	hub := live.NewHub(rdb, a.cfg.RedisPrefix, a.log)
+	hubCtx, stopHub := context.WithCancel(ctx)
+	hubDone := make(chan struct{})
+	go func() {
+		defer close(hubDone)
+		if err := hub.Run(hubCtx); err != nil {
+			a.log.Error("live hub stopped", slog.String("error", err.Error()))
+		}
+	}()
+	defer func() { stopHub(); <-hubDone }()
 	handler, _, err := api.New(api.Deps{
 		Config: a.cfg, Log: a.log, DB: db, Redis: rdb, Tokens: tokens,
-		Temporal: tc, Streams: d.streams, Blobs: blobs, Secrets: d.box, Versions: versions, Providers: d.providers,
+		Temporal: tc, Streams: d.streams, Blobs: blobs, Secrets: d.box, Versions: versions, Providers: d.providers, Live: hub,
 		Checks: map[string]api.Checker{
 			"postgres": db.PingContext,
 			"redis":    func(ctx context.Context) error { return rdb.Do(ctx, rdb.B().Ping().Build()).Error() },
