@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/rollcall/rollcall/internal/ffmpeg"
+	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/secrets"
 )
 
@@ -25,7 +26,14 @@ type Activities struct {
 	Streams StreamControl
 	// Providers gives the configured face provider.
 	Providers Providers
-	Now       func() time.Time
+	// Live publishes events to dashboards (nil: none are published).
+	Live Publisher
+	Now  func() time.Time
+}
+
+// Publisher publishes live events (live.Hub).
+type Publisher interface {
+	Publish(ctx context.Context, channel string, e live.Event) error
 }
 
 // FFmpeg is the part of internal/ffmpeg activities use.

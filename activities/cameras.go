@@ -13,6 +13,7 @@ import (
 
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
+	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/store"
 )
 
@@ -145,6 +146,9 @@ func (a *Activities) RecordCameraProbe(ctx context.Context, cameraID string, o P
 	}
 	if ch.Changed {
 		a.Log.Info("camera health changed", slog.String("camera_id", cameraID), slog.String("from", ch.From), slog.String("to", ch.To))
+		a.publish(ctx, "cameras", live.Event{Type: "camera.health", Data: map[string]string{
+			"cameraId": cameraID, "from": ch.From, "to": ch.To, "message": lastErr,
+		}})
 	}
 	return HealthChangeResult{Changed: ch.Changed, From: ch.From, To: ch.To}, nil
 }
@@ -216,4 +220,15 @@ func (a *Activities) ReconcileCameraStreams(ctx context.Context) (ReconcileResul
 		a.Log.Info("camera streams reconciled", slog.Int("started", len(res.Started)), slog.Int("stopped", len(res.Stopped)))
 	}
 	return res, nil
+}
+
+// publish sends a live event; dashboards are a convenience, so a failure
+// is logged, never the activity's failure.
+func (a *Activities) publish(ctx context.Context, channel string, e live.Event) {
+	if a.Live == nil {
+		return
+	}
+	if err := a.Live.Publish(ctx, channel, e); err != nil {
+		a.Log.Warn("live event not published", slog.String("channel", channel), slog.String("type", e.Type), slog.String("error", err.Error()))
+	}
 }

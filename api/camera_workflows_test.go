@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"image/jpeg"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/rollcall/rollcall/activities"
 	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
 	rctemporal "github.com/rollcall/rollcall/temporal"
@@ -254,6 +257,14 @@ func TestCameraReconciler(t *testing.T) {
 // online again when it returns, recording both changes.
 func TestCameraHealthWorkflowOfflineAndBack(t *testing.T) {
 	h := newHarness(t)
+	rdb, _ := testenv.Redis(t)
+	hub := live.NewHub(rdb, h.cfg.RedisPrefix, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	t.Cleanup(stopHub)
+	go func() { _ = hub.Run(hubCtx) }()
+	<-hub.Ready()
+	liveEvents := hub.Subscribe("cameras")
+	h.live = hub
 	h.startWorker()
 	srv := testenv.StartCameraServer(t)
 	_, op := h.mustUserToken("oscar", auth.RoleOperator)
@@ -314,6 +325,23 @@ func TestCameraHealthWorkflowOfflineAndBack(t *testing.T) {
 	}
 	if strings.Join(health, ",") != "unknown→online,online→offline,offline→online" {
 		t.Fatalf("health events: %v", health)
+	}
+	// Each change was also published live on the cameras channel.
+	var published []string
+	for len(published) < 3 {
+		select {
+		case m := <-liveEvents.C():
+			var d struct{ CameraID, From, To string }
+			_ = json.Unmarshal(m.Data, &d)
+			if m.Type == "camera.health" && d.CameraID == cam.ID {
+				published = append(published, d.From+"→"+d.To)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("live health events: %v", published)
+		}
+	}
+	if strings.Join(published, ",") != "unknown→online,online→offline,offline→online" {
+		t.Fatalf("live health events: %v", published)
 	}
 }
 

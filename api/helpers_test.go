@@ -52,6 +52,8 @@ type harness struct {
 	box      *secrets.Box
 	engine   *builtin.Engine
 	faces    *recognizer.Manager
+	// live, when set before startWorker, receives the activities' events.
+	live activities.Publisher
 }
 
 // apiNamespace is the Temporal namespace of this package's tests.
@@ -124,7 +126,7 @@ func (h *harness) startWorker() {
 		h.t.Fatal(err)
 	}
 	acts := &activities.Activities{DB: h.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Secrets: h.box,
-		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Providers: h.faces}
+		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Providers: h.faces, Live: h.live}
 	for _, w := range rctemporal.NewWorkers(h.temporal, rctemporal.WorkerOptions{Activities: acts}) {
 		if err := w.Start(); err != nil {
 			h.t.Fatal(err)

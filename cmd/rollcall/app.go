@@ -139,10 +139,18 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		g.Go(func() error { return a.runAPI(gctx, d) })
 	}
 	if withWorker {
+		// Activities publish live events (camera health changes) through Redis.
+		rdb, err := a.openRedis()
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		publisher := live.NewHub(rdb, a.cfg.RedisPrefix, a.log)
 		g.Go(func() error {
 			return temporal.RunWorker(gctx, tc, temporal.WorkerOptions{
 				Activities: &activities.Activities{
 					DB: db, Log: a.log, Secrets: d.box, FFmpeg: ffmpeg.Runner{}, Blobs: d.blobs, Streams: d.streams, Providers: d.providers,
+					Live: publisher,
 				},
 				AuditRetention: a.cfg.AuditRetention,
 				Log:            a.log,
