@@ -79,20 +79,19 @@ func (s *Server) listAudit(ctx context.Context, in *ListAuditInput) (*AuditListO
 		return nil, err
 	}
 	out := &AuditListOutput{}
-	out.Body.Items = make([]AuditEntry, 0, min(len(rows), in.Limit))
-	for i, r := range rows {
-		if i == in.Limit {
-			last := rows[i-1]
-			out.Body.NextCursor = store.Cursor{Time: last.OccurredAt, ID: strconv.FormatInt(last.ID, 10)}.Encode()
-			break
-		}
-		e := AuditEntry{ID: r.ID, OccurredAt: r.OccurredAt, Username: r.Username, Action: r.Action, Method: r.Method,
-			Path: r.Path, Resource: r.Resource, ResourceID: r.ResourceID, Status: r.Status, IP: r.IP,
-			UserAgent: r.UserAgent, RequestID: r.RequestID, Changes: r.Changes}
-		if r.UserID != nil {
-			e.UserID = *r.UserID
-		}
-		out.Body.Items = append(out.Body.Items, e)
-	}
+	out.Body.Items, out.Body.NextCursor = page(rows, in.Limit, auditEntry,
+		func(r *store.AuditLog) store.Cursor {
+			return store.Cursor{Time: r.OccurredAt, ID: strconv.FormatInt(r.ID, 10)}
+		})
 	return out, nil
+}
+
+func auditEntry(r *store.AuditLog) AuditEntry {
+	e := AuditEntry{ID: r.ID, OccurredAt: r.OccurredAt, Username: r.Username, Action: r.Action, Method: r.Method,
+		Path: r.Path, Resource: r.Resource, ResourceID: r.ResourceID, Status: r.Status, IP: r.IP,
+		UserAgent: r.UserAgent, RequestID: r.RequestID, Changes: r.Changes}
+	if r.UserID != nil {
+		e.UserID = *r.UserID
+	}
+	return e
 }

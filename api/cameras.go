@@ -193,18 +193,13 @@ func (s *Server) listCameras(ctx context.Context, in *ListCamerasInput) (*RawJSO
 	if err != nil {
 		return nil, err
 	}
-	page := CameraListBody{Items: make([]CameraBody, 0, min(len(cams), in.Limit))}
+	var list CameraListBody
 	if total >= 0 {
-		page.Total = &total
+		list.Total = &total
 	}
-	for i := range cams {
-		if i == in.Limit {
-			page.NextCursor = store.CameraCursor(&cams[i-1], in.Sort).Encode()
-			break
-		}
-		page.Items = append(page.Items, cameraBody(&cams[i]))
-	}
-	body, err := json.Marshal(page)
+	list.Items, list.NextCursor = page(cams, in.Limit, cameraBody,
+		func(c *store.Camera) store.Cursor { return store.CameraCursor(c, in.Sort) })
+	body, err := json.Marshal(list)
 	if err != nil {
 		return nil, err
 	}

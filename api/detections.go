@@ -158,17 +158,17 @@ func (s *Server) listDetectionEvents(ctx context.Context, in *ListDetectionEvent
 		return nil, err
 	}
 	out := &DetectionEventListOutput{}
-	out.Body.Items = make([]DetectionEventBody, 0, min(len(evs), in.Limit))
-	for i, e := range evs {
-		if i == in.Limit {
-			out.Body.NextCursor = store.Cursor{Time: evs[i-1].OccurredAt, ID: strconv.FormatInt(evs[i-1].ID, 10)}.Encode()
-			break
-		}
-		b := DetectionEventBody{ID: e.ID, OccurredAt: e.OccurredAt, Kind: e.Kind, Level: e.Level, Message: e.Message, Details: e.Details}
-		if e.CameraID != nil {
-			b.CameraID = *e.CameraID
-		}
-		out.Body.Items = append(out.Body.Items, b)
-	}
+	out.Body.Items, out.Body.NextCursor = page(evs, in.Limit, detectionEventBody,
+		func(e *store.DetectionEvent) store.Cursor {
+			return store.Cursor{Time: e.OccurredAt, ID: strconv.FormatInt(e.ID, 10)}
+		})
 	return out, nil
+}
+
+func detectionEventBody(e *store.DetectionEvent) DetectionEventBody {
+	b := DetectionEventBody{ID: e.ID, OccurredAt: e.OccurredAt, Kind: e.Kind, Level: e.Level, Message: e.Message, Details: e.Details}
+	if e.CameraID != nil {
+		b.CameraID = *e.CameraID
+	}
+	return b
 }

@@ -330,14 +330,9 @@ func (s *Server) listFaces(ctx context.Context, in *ListFacesInput) (*FaceListOu
 	if total >= 0 {
 		out.Body.Total = &total
 	}
-	out.Body.Items = make([]FaceProfileBody, 0, min(len(ps), in.Limit))
-	for i := range ps {
-		if i == in.Limit {
-			out.Body.NextCursor = store.Cursor{Time: ps[i-1].CreatedAt, ID: ps[i-1].ID}.Encode()
-			break
-		}
-		out.Body.Items = append(out.Body.Items, s.faceBody(ctx, &ps[i]))
-	}
+	out.Body.Items, out.Body.NextCursor = page(ps, in.Limit,
+		func(p *store.FaceProfile) FaceProfileBody { return s.faceBody(ctx, p) },
+		func(p *store.FaceProfile) store.Cursor { return store.Cursor{Time: p.CreatedAt, ID: p.ID} })
 	return out, nil
 }
 

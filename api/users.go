@@ -130,15 +130,8 @@ func (s *Server) listUsers(ctx context.Context, in *ListUsersInput) (*UserListOu
 	}
 	out := &UserListOutput{}
 	out.Body.Total = total
-	out.Body.Items = make([]UserBody, 0, min(len(users), in.Limit))
-	for i := range users {
-		if i == in.Limit {
-			last := users[i-1]
-			out.Body.NextCursor = store.Cursor{Time: last.CreatedAt, ID: last.ID}.Encode()
-			break
-		}
-		out.Body.Items = append(out.Body.Items, userBody(&users[i]))
-	}
+	out.Body.Items, out.Body.NextCursor = page(users, in.Limit, userBody,
+		func(u *store.User) store.Cursor { return store.Cursor{Time: u.CreatedAt, ID: u.ID} })
 	return out, nil
 }
 

@@ -4,7 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
 // Cursor is a keyset position: the (time, id) of the last row of a page.
@@ -37,4 +40,24 @@ func DecodeCursor(s string) (*Cursor, error) {
 		return nil, ErrBadCursor
 	}
 	return &c, nil
+}
+
+// newestFirst restricts q to occurred_at in [since, until) and to the rows
+// after the keyset position (occurred_at, bigint id), newest first, at
+// most limit rows. A cursor whose ID is not a number gives ErrBadCursor.
+func newestFirst(q *bun.SelectQuery, since, until *time.Time, after *Cursor, limit int) (*bun.SelectQuery, error) {
+	if since != nil {
+		q = q.Where("occurred_at >= ?", *since)
+	}
+	if until != nil {
+		q = q.Where("occurred_at < ?", *until)
+	}
+	if after != nil {
+		id, err := strconv.ParseInt(after.ID, 10, 64)
+		if err != nil {
+			return nil, ErrBadCursor
+		}
+		q = q.Where("(occurred_at, id) < (?, ?)", after.Time, id)
+	}
+	return q.Order("occurred_at DESC", "id DESC").Limit(int64(limit)), nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -90,20 +89,11 @@ func FindDetectionEvents(ctx context.Context, db bun.IDB, f DetectionEventFilter
 	if f.Level != "" {
 		q = q.Where("level = ?", f.Level)
 	}
-	if f.Since != nil {
-		q = q.Where("occurred_at >= ?", *f.Since)
+	q, err := newestFirst(q, f.Since, f.Until, f.After, f.Limit)
+	if err != nil {
+		return nil, err
 	}
-	if f.Until != nil {
-		q = q.Where("occurred_at < ?", *f.Until)
-	}
-	if f.After != nil {
-		id, err := strconv.ParseInt(f.After.ID, 10, 64)
-		if err != nil {
-			return nil, ErrBadCursor
-		}
-		q = q.Where("(occurred_at, id) < (?, ?)", f.After.Time, id)
-	}
-	if err := q.Order("occurred_at DESC", "id DESC").Limit(int64(f.Limit)).Scan(ctx); err != nil {
+	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: find detection events: %w", err)
 	}
 	return evs, nil
