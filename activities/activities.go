@@ -28,12 +28,19 @@ type Activities struct {
 	Providers Providers
 	// Live publishes events to dashboards (nil: none are published).
 	Live Publisher
+	// Recent is the live detections view (nil: not kept).
+	Recent RecentView
 	Now  func() time.Time
 }
 
 // Publisher publishes live events (live.Hub).
 type Publisher interface {
 	Publish(ctx context.Context, channel string, e live.Event) error
+}
+
+// RecentView is the write side of the live detections view (live.Recent).
+type RecentView interface {
+	Add(ctx context.Context, cameraID string, at time.Time, items [][]byte) error
 }
 
 // FFmpeg is the part of internal/ffmpeg activities use.

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/store"
 )
@@ -108,6 +110,9 @@ func (a *Activities) DetectFrame(ctx context.Context, in DetectFrameInput, captu
 	if err := store.InsertDetections(ctx, a.DB, rows); err != nil {
 		return res, err
 	}
+	if in.CameraID != "" {
+		a.showLive(ctx, in.CameraID, now, rows, res.Detections)
+	}
 	details, _ := json.Marshal(map[string]any{"faces": len(rows), "latencyMs": res.LatencyMs, "imageKey": res.ImageKey})
 	ev := &store.DetectionEvent{OccurredAt: now, Kind: "send_frame", Level: "info", Message: "frame sent for detection", Details: details}
 	if in.CameraID != "" {
@@ -127,4 +132,26 @@ func validUUIDs(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// showLive puts a camera's new detections in the live view and publishes
+// them on its channel. Dashboards are a convenience: failures are logged.
+func (a *Activities) showLive(ctx context.Context, cameraID string, at time.Time, rows []store.Detection, labels []FrameDetection) {
+	if len(rows) == 0 {
+		return
+	}
+	items := make([][]byte, len(rows))
+	shown := make([]live.Detection, len(rows))
+	for i, d := range rows {
+		shown[i] = live.Detection{ID: d.ID, CameraID: cameraID, At: d.DetectedAt, Known: d.Known,
+			FaceProfileID: labels[i].FaceProfileID, EmployeeCode: labels[i].EmployeeCode, Name: labels[i].Name,
+			Similarity: d.Similarity, Confidence: d.DetectionConfidence, Box: [4]int{d.BoxX, d.BoxY, d.BoxWidth, d.BoxHeight}}
+		items[i], _ = json.Marshal(shown[i])
+	}
+	if a.Recent != nil {
+		if err := a.Recent.Add(ctx, cameraID, at, items); err != nil {
+			a.Log.Warn("live view not updated", slog.String("camera_id", cameraID), slog.String("error", err.Error()))
+		}
+	}
+	a.publish(ctx, live.DetectionsChannel(cameraID), live.Event{Type: "detections", Data: shown})
 }

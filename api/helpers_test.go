@@ -26,6 +26,7 @@ import (
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
+	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
 	"github.com/rollcall/rollcall/internal/recognizer"
 	"github.com/rollcall/rollcall/internal/secrets"
@@ -53,7 +54,8 @@ type harness struct {
 	engine   *builtin.Engine
 	faces    *recognizer.Manager
 	// live, when set before startWorker, receives the activities' events.
-	live activities.Publisher
+	live   activities.Publisher
+	recent *live.Recent
 }
 
 // apiNamespace is the Temporal namespace of this package's tests.
@@ -109,13 +111,14 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	faces := recognizer.New(db, box, engine)
+	recent := live.NewRecent(rdb, prefix, api.LiveWindow, api.LivePerCamera)
 	h, humaAPI, err := api.New(api.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Tokens: tokens, Checks: checks,
-		Temporal: tc, Streams: streams, Blobs: blobs, Secrets: box, Providers: faces})
+		Temporal: tc, Streams: streams, Blobs: blobs, Secrets: box, Providers: faces, Recent: recent})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &harness{t: t, handler: h, api: humaAPI, db: db, cfg: cfg, tokens: tokens, checks: checks,
-		temporal: tc, streams: streams, blobs: blobs, box: box, engine: engine, faces: faces}
+		temporal: tc, streams: streams, blobs: blobs, box: box, engine: engine, faces: faces, recent: recent}
 }
 
 // startWorker runs Rollcall's workers for this harness until the test ends.
@@ -126,7 +129,7 @@ func (h *harness) startWorker() {
 		h.t.Fatal(err)
 	}
 	acts := &activities.Activities{DB: h.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Secrets: h.box,
-		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Providers: h.faces, Live: h.live}
+		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Providers: h.faces, Live: h.live, Recent: h.recent}
 	for _, w := range rctemporal.NewWorkers(h.temporal, rctemporal.WorkerOptions{Activities: acts}) {
 		if err := w.Start(); err != nil {
 			h.t.Fatal(err)

@@ -51,7 +51,9 @@ type Deps struct {
 	Checks   map[string]Checker // dependency name → health check, for /health/ready
 	// Live publishes and fans out live events for GET /ws; nil answers 503 there.
 	Live *live.Hub
-	Now  func() time.Time
+	// Recent is the live detections view (nil: read from the database).
+	Recent *live.Recent
+	Now    func() time.Time
 }
 
 // StreamControl starts, stops and reconfigures camera stream workflows.
@@ -99,6 +101,7 @@ type Server struct {
 	cameraLists *responseCache
 	versions    Versions
 	providers   Providers
+	recent      *live.Recent
 	blobs       Blobs
 	secrets     *secrets.Box
 	policy      auth.PasswordPolicy
@@ -132,6 +135,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 		cameraLists: newResponseCache(512),
 		versions:    d.Versions,
 		providers:   d.Providers,
+		recent:      d.Recent,
 		streams:     d.Streams,
 		blobs:       d.Blobs,
 		secrets:     d.Secrets,
@@ -177,6 +181,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerProviders(v1, s)
 	registerWS(router, s, d.Live)
 	registerDetections(v1, s)
+	registerLiveDetections(v1, s)
 
 	router.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(http.StatusNotFound, CodeNotFound, "no such endpoint"))

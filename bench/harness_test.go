@@ -26,6 +26,7 @@ import (
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/secrets"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
@@ -40,6 +41,7 @@ type stack struct {
 	srv            *httptest.Server
 	db             *bun.DB
 	box            *secrets.Box
+	recent         *live.Recent
 	user, password string
 }
 
@@ -97,8 +99,9 @@ func newStack(b *testing.B) *stack {
 	watching := make(chan struct{})
 	go func() { versions.Run(vctx); close(watching) }()
 	b.Cleanup(func() { stopVersions(); <-watching }) // before the database is dropped
+	recent := live.NewRecent(rdb, prefix, api.LiveWindow, api.LivePerCamera)
 	h, _, err := api.New(api.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Tokens: tokens,
-		Temporal: tc, Streams: &rctemporal.Streams{Client: tc, Namespace: benchNamespace}, Blobs: blobs, Secrets: box, Versions: versions})
+		Temporal: tc, Streams: &rctemporal.Streams{Client: tc, Namespace: benchNamespace}, Blobs: blobs, Secrets: box, Versions: versions, Recent: recent})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -109,7 +112,7 @@ func newStack(b *testing.B) *stack {
 	}
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
-	return &stack{srv: srv, db: db, box: box, user: "bench", password: password}
+	return &stack{srv: srv, db: db, box: box, recent: recent, user: "bench", password: password}
 }
 
 // newServer is newStack for benchmarks that need only the URL and a login.

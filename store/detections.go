@@ -115,3 +115,31 @@ func FaceNames(ctx context.Context, db bun.IDB, ids []string) (map[string]FacePr
 	}
 	return out, nil
 }
+
+// LabelledDetection is a detection with its person's code and name.
+type LabelledDetection struct {
+	Detection
+	EmployeeCode string `bun:"employee_code"`
+	Name         string `bun:"name"`
+	Rank         int    `bun:"rn"` // 1 = the camera's newest
+}
+
+// RecentDetections returns, for each camera (or one), its latest
+// perCamera detections since since, newest first — the live view's
+// fallback when Redis cannot serve it.
+func RecentDetections(ctx context.Context, db bun.IDB, since time.Time, cameraID string, perCamera int) ([]LabelledDetection, error) {
+	var rows []LabelledDetection
+	q := db.NewSelect().TableExpr("(?) AS d", db.NewSelect().Model((*Detection)(nil)).
+		ColumnExpr("detection.*").ColumnExpr("row_number() OVER (PARTITION BY camera_id ORDER BY detected_at DESC, id DESC) AS rn").
+		Where("camera_id IS NOT NULL").Where("detected_at >= ?", since)).
+		ColumnExpr("d.*").ColumnExpr("coalesce(p.employee_code, '') AS employee_code, coalesce(p.name, '') AS name").
+		Join("LEFT JOIN face_profiles AS p ON p.id = d.face_profile_id").
+		Where("d.rn <= ?", perCamera).OrderExpr("d.camera_id, d.detected_at DESC, d.id DESC")
+	if cameraID != "" {
+		q = q.Where("d.camera_id = ?", cameraID)
+	}
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("store: recent detections: %w", err)
+	}
+	return rows, nil
+}

@@ -150,7 +150,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 			return temporal.RunWorker(gctx, tc, temporal.WorkerOptions{
 				Activities: &activities.Activities{
 					DB: db, Log: a.log, Secrets: d.box, FFmpeg: ffmpeg.Runner{}, Blobs: d.blobs, Streams: d.streams, Providers: d.providers,
-					Live: publisher,
+					Live: publisher, Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, api.LiveWindow, api.LivePerCamera),
 				},
 				AuditRetention: a.cfg.AuditRetention,
 				Log:            a.log,
@@ -198,6 +198,7 @@ func (a *app) runAPI(ctx context.Context, d *deps) error {
 	handler, _, err := api.New(api.Deps{
 		Config: a.cfg, Log: a.log, DB: db, Redis: rdb, Tokens: tokens,
 		Temporal: tc, Streams: d.streams, Blobs: blobs, Secrets: d.box, Versions: versions, Providers: d.providers, Live: hub,
+		Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, api.LiveWindow, api.LivePerCamera),
 		Checks: map[string]api.Checker{
 			"postgres": db.PingContext,
 			"redis":    func(ctx context.Context) error { return rdb.Do(ctx, rdb.B().Ping().Build()).Error() },

@@ -17,13 +17,15 @@ import (
 type CameraServer struct {
 	tb   testing.TB
 	Port int
+	args []string
 	cmd  *exec.Cmd
 }
 
 // StartCameraServer starts a camera server serving the default mounts
-// (/cam1, /cam2, /secure) on a free loopback port; it is stopped when the
+// (/cam1, /cam2, /secure), plus any given by args (e.g. "--image-mount",
+// "/face=/tmp/face.jpg"), on a free loopback port; it is stopped when the
 // test ends.
-func StartCameraServer(tb testing.TB) *CameraServer {
+func StartCameraServer(tb testing.TB, args ...string) *CameraServer {
 	tb.Helper()
 	Require(tb, "ROLLCALL_TEST_RTSP_URL")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -32,7 +34,7 @@ func StartCameraServer(tb testing.TB) *CameraServer {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
-	s := &CameraServer{tb: tb, Port: port}
+	s := &CameraServer{tb: tb, Port: port, args: args}
 	s.Start()
 	tb.Cleanup(s.Stop)
 	return s
@@ -50,7 +52,7 @@ func (s *CameraServer) Start() {
 		return
 	}
 	script := filepath.Join(repoRoot(s.tb), "deploy", "rtsp", "camera_server.py")
-	cmd := exec.Command("/usr/bin/python3", script, "--port", strconv.Itoa(s.Port))
+	cmd := exec.Command("/usr/bin/python3", append([]string{script, "--port", strconv.Itoa(s.Port)}, s.args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		s.tb.Fatalf("testenv: start camera server: %v", err)

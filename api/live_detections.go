@@ -1,0 +1,112 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/live"
+	"github.com/rollcall/rollcall/store"
+)
+
+// LiveCameraBody is one camera's latest detections in the live view.
+type LiveCameraBody struct {
+	CameraID   string           `json:"cameraId"`
+	LastAt     time.Time        `json:"lastAt"`
+	Detections []live.Detection `json:"detections" doc:"Newest first"`
+}
+
+// LiveDetectionsBody is the live view.
+type LiveDetectionsBody struct {
+	WindowSeconds int              `json:"windowSeconds"`
+	Cameras       []LiveCameraBody `json:"cameras" doc:"Most recently active first"`
+}
+
+// LiveDetectionsInput filters GET /detections/live.
+type LiveDetectionsInput struct {
+	CameraID string `query:"cameraId" format:"uuid" doc:"Only this camera"`
+}
+
+// Live view defaults: how long a quiet camera stays, and how many of its
+// detections are kept.
+const (
+	LiveWindow    = 30 * time.Second
+	LivePerCamera = 20
+)
+
+func registerLiveDetections(api huma.API, s *Server) {
+	register(api, op{ID: "live-detections", Method: http.MethodGet, Path: "/detections/live", Tag: "Detections", Perm: auth.PermDetectionsRead,
+		Summary: "The latest detections of each camera", RawJSON: LiveDetectionsBody{},
+		Desc: "Each camera active in the freshness window with its latest detections, newest first. Served from a " +
+			"write-through view in Redis (cached in process and invalidated by Redis), falling back to PostgreSQL."},
+		s.liveDetections)
+}
+
+func (s *Server) liveDetections(ctx context.Context, in *LiveDetectionsInput) (*RawJSON, error) {
+	if s.recent != nil {
+		body, err := s.recent.Snapshot(ctx, in.CameraID, s.now())
+		if err == nil {
+			return rawJSON(body), nil
+		}
+		s.log.WarnContext(ctx, "live view unavailable; reading detections from the database", slog.String("error", err.Error()))
+	}
+	body, err := s.liveFromDB(ctx, in.CameraID)
+	if err != nil {
+		return nil, err
+	}
+	return rawJSON(body), nil
+}
+
+// liveFromDB builds the live view from PostgreSQL in the same shape.
+func (s *Server) liveFromDB(ctx context.Context, cameraID string) ([]byte, error) {
+	window := LiveWindow
+	if s.recent != nil {
+		window = s.recent.Window()
+	}
+	rows, err := store.RecentDetections(ctx, s.db, s.now().Add(-window), cameraID, LivePerCamera)
+	if err != nil {
+		return nil, err
+	}
+	out := LiveDetectionsBody{WindowSeconds: int(window.Seconds()), Cameras: []LiveCameraBody{}}
+	for _, r := range rows {
+		cam := *r.CameraID
+		if n := len(out.Cameras); n == 0 || out.Cameras[n-1].CameraID != cam {
+			out.Cameras = append(out.Cameras, LiveCameraBody{CameraID: cam, LastAt: r.DetectedAt})
+		}
+		c := &out.Cameras[len(out.Cameras)-1]
+		c.Detections = append(c.Detections, LiveDetection(&r.Detection, r.EmployeeCode, r.Name))
+	}
+	sortCamerasByRecency(out.Cameras)
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(out); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSpace(buf.Bytes()), nil
+}
+
+func sortCamerasByRecency(cs []LiveCameraBody) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].LastAt.After(cs[j-1].LastAt); j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+// LiveDetection is how a stored detection appears in the live view.
+func LiveDetection(d *store.Detection, employeeCode, name string) live.Detection {
+	out := live.Detection{ID: d.ID, At: d.DetectedAt.UTC(), Known: d.Known, EmployeeCode: employeeCode, Name: name,
+		Similarity: d.Similarity, Confidence: d.DetectionConfidence, Box: [4]int{d.BoxX, d.BoxY, d.BoxWidth, d.BoxHeight}}
+	if d.CameraID != nil {
+		out.CameraID = *d.CameraID
+	}
+	if d.FaceProfileID != nil {
+		out.FaceProfileID = *d.FaceProfileID
+	}
+	return out
+}
