@@ -30,7 +30,7 @@ type Activities struct {
 	Live Publisher
 	// Recent is the live detections view (nil: not kept).
 	Recent RecentView
-	Now  func() time.Time
+	Now    func() time.Time
 }
 
 // Publisher publishes live events (live.Hub).
