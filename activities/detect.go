@@ -142,10 +142,8 @@ func (a *Activities) showLive(ctx context.Context, cameraID string, at time.Time
 	}
 	items := make([][]byte, len(rows))
 	shown := make([]live.Detection, len(rows))
-	for i, d := range rows {
-		shown[i] = live.Detection{ID: d.ID, CameraID: cameraID, At: d.DetectedAt, Known: d.Known,
-			FaceProfileID: labels[i].FaceProfileID, EmployeeCode: labels[i].EmployeeCode, Name: labels[i].Name,
-			Similarity: d.Similarity, Confidence: d.DetectionConfidence, Box: [4]int{d.BoxX, d.BoxY, d.BoxWidth, d.BoxHeight}}
+	for i := range rows {
+		shown[i] = live.FromStored(&rows[i], labels[i].EmployeeCode, labels[i].Name)
 		items[i], _ = json.Marshal(shown[i])
 	}
 	if a.Recent != nil {

@@ -1,11 +1,11 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -80,33 +80,8 @@ func (s *Server) liveFromDB(ctx context.Context, cameraID string) ([]byte, error
 			out.Cameras = append(out.Cameras, LiveCameraBody{CameraID: cam, LastAt: r.DetectedAt})
 		}
 		c := &out.Cameras[len(out.Cameras)-1]
-		c.Detections = append(c.Detections, LiveDetection(&r.Detection, r.EmployeeCode, r.Name))
+		c.Detections = append(c.Detections, live.FromStored(&r.Detection, r.EmployeeCode, r.Name))
 	}
-	sortCamerasByRecency(out.Cameras)
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(out); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSpace(buf.Bytes()), nil
-}
-
-func sortCamerasByRecency(cs []LiveCameraBody) {
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j].LastAt.After(cs[j-1].LastAt); j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
-}
-
-// LiveDetection is how a stored detection appears in the live view.
-func LiveDetection(d *store.Detection, employeeCode, name string) live.Detection {
-	out := live.Detection{ID: d.ID, At: d.DetectedAt.UTC(), Known: d.Known, EmployeeCode: employeeCode, Name: name,
-		Similarity: d.Similarity, Confidence: d.DetectionConfidence, Box: [4]int{d.BoxX, d.BoxY, d.BoxWidth, d.BoxHeight}}
-	if d.CameraID != nil {
-		out.CameraID = *d.CameraID
-	}
-	if d.FaceProfileID != nil {
-		out.FaceProfileID = *d.FaceProfileID
-	}
-	return out
+	slices.SortStableFunc(out.Cameras, func(a, b LiveCameraBody) int { return b.LastAt.Compare(a.LastAt) })
+	return json.Marshal(out)
 }

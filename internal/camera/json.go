@@ -189,8 +189,8 @@ func jsonSyntaxMessage(err error) string {
 // without credentials.
 func WriteJSON(w io.Writer, recs []Record) error {
 	out := struct {
-		Cameras []exportRecord `json:"cameras"`
-	}{Cameras: make([]exportRecord, 0, len(recs))}
+		Cameras []Record `json:"cameras"`
+	}{Cameras: make([]Record, 0, len(recs))}
 	for _, r := range recs {
 		out.Cameras = append(out.Cameras, r.exported())
 	}

@@ -21,19 +21,6 @@ type Record struct {
 	Password  string   `json:"password,omitempty"` // import only
 }
 
-// exportRecord is what WriteJSON writes: a Record without credentials.
-type exportRecord struct {
-	Name      string   `json:"name"`
-	Site      string   `json:"site"`
-	Location  string   `json:"location"`
-	URL       string   `json:"url"`
-	Direction string   `json:"direction"`
-	FPS       float64  `json:"fps"`
-	Timezone  string   `json:"timezone"`
-	Tags      []string `json:"tags"`
-	State     string   `json:"state"`
-}
-
 // RecordOf returns the export record of s, without its credentials.
 func RecordOf(s Spec) Record {
 	return Record{
@@ -66,24 +53,16 @@ func (r Record) Spec() Spec {
 	}
 }
 
-// exported returns r as written to a file: no credentials, even ones a
-// caller left embedded in the URL, and tags as a list rather than null.
-func (r Record) exported() exportRecord {
-	tags := r.Tags
-	if tags == nil {
-		tags = []string{}
+// exported returns r as written to a file: no credentials (the empty
+// fields are omitted), not even ones a caller left embedded in the URL,
+// and tags as a list rather than null.
+func (r Record) exported() Record {
+	r.Username, r.Password = "", ""
+	r.URL = withoutUserinfo(r.URL)
+	if r.Tags == nil {
+		r.Tags = []string{}
 	}
-	return exportRecord{
-		Name:      r.Name,
-		Site:      r.Site,
-		Location:  r.Location,
-		URL:       withoutUserinfo(r.URL),
-		Direction: r.Direction,
-		FPS:       r.FPS,
-		Timezone:  r.Timezone,
-		Tags:      tags,
-		State:     r.State,
-	}
+	return r
 }
 
 func withoutUserinfo(raw string) string {

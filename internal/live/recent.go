@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/rollcall/rollcall/store"
 )
 
 // Recent is the write-through live view of detections: per camera, its
@@ -171,4 +173,18 @@ type Detection struct {
 	Similarity    float64   `json:"similarity"`
 	Confidence    float64   `json:"confidence"`
 	Box           [4]int    `json:"box" doc:"x, y, width, height"`
+}
+
+// FromStored is how a stored detection appears live, labelled with its
+// person's employee code and name ("" for unknown faces).
+func FromStored(d *store.Detection, employeeCode, name string) Detection {
+	out := Detection{ID: d.ID, At: d.DetectedAt.UTC(), Known: d.Known, EmployeeCode: employeeCode, Name: name,
+		Similarity: d.Similarity, Confidence: d.DetectionConfidence, Box: [4]int{d.BoxX, d.BoxY, d.BoxWidth, d.BoxHeight}}
+	if d.CameraID != nil {
+		out.CameraID = *d.CameraID
+	}
+	if d.FaceProfileID != nil {
+		out.FaceProfileID = *d.FaceProfileID
+	}
+	return out
 }
