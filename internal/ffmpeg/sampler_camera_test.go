@@ -62,23 +62,25 @@ func TestSampleFrames(t *testing.T) {
 		minN, maxN    int
 		width, height int
 	}{
-		{"2 fps", "/cam1", SampleOptions{FPS: 2}, 6, 10, 640, 480},
-		{"key frames at 1 fps", "/cam1", SampleOptions{FPS: 1, KeyframesOnly: true}, 3, 6, 640, 480},
-		{"720p scaled to 320", "/cam2", SampleOptions{FPS: 2, Width: 320}, 6, 10, 320, 180},
+		// Counted over 6 s, with room for a loaded CI machine: about the rate
+		// asked, at least half of it, never much more.
+		{"2 fps", "/cam1", SampleOptions{FPS: 2}, 6, 15, 640, 480},
+		{"key frames at 1 fps", "/cam1", SampleOptions{FPS: 1, KeyframesOnly: true}, 3, 9, 640, 480},
+		{"720p scaled to 320", "/cam2", SampleOptions{FPS: 2, Width: 320}, 6, 15, 320, 180},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			frames, firstAfter, err := sampleAfterFirst(Runner{}, Input{URL: base + tt.path}, tt.o, 4*time.Second)
+			frames, firstAfter, err := sampleAfterFirst(Runner{}, Input{URL: base + tt.path}, tt.o, 6*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("first frame after %v, then %d frames in 4s", firstAfter.Round(time.Millisecond), len(frames))
-			if firstAfter > 3*time.Second {
-				t.Errorf("first frame came after %v, want within 3s", firstAfter)
+			t.Logf("first frame after %v, then %d frames in 6s", firstAfter.Round(time.Millisecond), len(frames))
+			if firstAfter > 5*time.Second {
+				t.Errorf("first frame came after %v, want within 5s", firstAfter)
 			}
 			if len(frames) < tt.minN || len(frames) > tt.maxN {
-				t.Errorf("got %d frames in the 4s from the first, want %d..%d", len(frames), tt.minN, tt.maxN)
+				t.Errorf("got %d frames in the 6s from the first, want %d..%d", len(frames), tt.minN, tt.maxN)
 			}
 			for i, f := range frames {
 				if f.Seq != uint64(i+1) || i > 0 && !f.At.After(frames[i-1].At) {
@@ -103,8 +105,8 @@ func TestSampleWrongPassword(t *testing.T) {
 	err := Sample(context.Background(), in, SampleOptions{FPS: 1}, func(Frame) { t.Error("got a frame") })
 	elapsed := time.Since(start)
 	e := mustKind(t, err, ErrAuthFailed)
-	if elapsed > 2*time.Second {
-		t.Errorf("took %v, want a refusal within 2s", elapsed)
+	if elapsed > 5*time.Second { // generous for a loaded CI machine; a hang would be ~20s
+		t.Errorf("took %v, want a refusal within 5s", elapsed)
 	}
 	for _, s := range []string{e.Msg, e.Detail} {
 		if strings.Contains(s, "Wr0ng") || strings.Contains(s, "camuser:") {
@@ -223,7 +225,7 @@ func TestSampleStalledCamera(t *testing.T) {
 	if e.Msg != "no frame for 2s" {
 		t.Errorf("Msg = %q, want the watchdog's", e.Msg)
 	}
-	if elapsed > watchdog+time.Second {
+	if elapsed > watchdog+3*time.Second { // FFmpeg's own socket timeout would take ~20s
 		t.Fatalf("took %v after the stall, want about %v", elapsed, watchdog)
 	}
 }
@@ -254,7 +256,7 @@ func TestSampleCancelStopsFFmpeg(t *testing.T) {
 	if err != context.Canceled {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if elapsed > time.Second {
+	if elapsed > 3*time.Second {
 		t.Errorf("returned %v after the cancel, want promptly", elapsed)
 	}
 	pgid, err := os.ReadFile(filepath.Join(filepath.Dir(r.FFmpeg), "pgid"))
