@@ -30,6 +30,13 @@ type Activities struct {
 	Live Publisher
 	// Recent is the live detections view (nil: not kept).
 	Recent RecentView
+	// Sampler reads camera streams; Reporter tells stream workflows how
+	// their streams do; Writer stores stream detections in batches (it
+	// must be running); Stream tunes the streams.
+	Sampler  Sampler
+	Reporter StreamReporter
+	Writer   *DetectionWriter
+	Stream   StreamSettings
 	Now    func() time.Time
 }
 

@@ -145,10 +145,7 @@ func (a *Activities) RecordCameraProbe(ctx context.Context, cameraID string, o P
 		return HealthChangeResult{}, err
 	}
 	if ch.Changed {
-		a.Log.Info("camera health changed", slog.String("camera_id", cameraID), slog.String("from", ch.From), slog.String("to", ch.To))
-		a.publish(ctx, "cameras", live.Event{Type: "camera.health", Data: map[string]string{
-			"cameraId": cameraID, "from": ch.From, "to": ch.To, "message": lastErr,
-		}})
+		a.healthChanged(ctx, cameraID, ch.From, ch.To, lastErr)
 	}
 	return HealthChangeResult{Changed: ch.Changed, From: ch.From, To: ch.To}, nil
 }

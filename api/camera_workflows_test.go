@@ -265,7 +265,7 @@ func TestCameraHealthWorkflowOfflineAndBack(t *testing.T) {
 	<-hub.Ready()
 	liveEvents := hub.Subscribe("cameras")
 	h.live = hub
-	h.startWorker()
+	h.startWorker(withoutStreams)
 	srv := testenv.StartCameraServer(t)
 	_, op := h.mustUserToken("oscar", auth.RoleOperator)
 	cam := h.mustCreateCamera(op, map[string]any{"name": "Flaky", "url": srv.URL("/cam1"), "state": "active"})

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/uptrace/bun"
@@ -121,16 +122,49 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		temporal: tc, streams: streams, blobs: blobs, box: box, engine: engine, faces: faces, recent: recent}
 }
 
-// startWorker runs Rollcall's workers for this harness until the test ends.
-func (h *harness) startWorker() {
+// workerOption changes what startWorker runs.
+type workerOption func(*workerSetup)
+
+type workerSetup struct {
+	streams  bool
+	settings activities.StreamSettings
+}
+
+// withoutStreams runs no camera streams: for tests of what the health
+// schedule alone does.
+func withoutStreams(w *workerSetup) { w.streams = false }
+
+// startWorker runs Rollcall's workers for this harness until the test
+// ends; camera streams report to their workflows every second.
+func (h *harness) startWorker(opts ...workerOption) {
 	h.t.Helper()
 	testenv.TemporalNamespace(h.t, apiNamespace)
 	if err := h.blobs.EnsureBucket(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}
-	acts := &activities.Activities{DB: h.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Secrets: h.box,
-		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Providers: h.faces, Live: h.live, Recent: h.recent}
-	for _, w := range rctemporal.NewWorkers(h.temporal, rctemporal.WorkerOptions{Activities: acts}) {
+	setup := workerSetup{streams: true, settings: activities.StreamSettings{ReportEvery: time.Second, HeartbeatEvery: 500 * time.Millisecond}}
+	for _, o := range opts {
+		o(&setup)
+	}
+	var logTo io.Writer = io.Discard
+	if os.Getenv("ROLLCALL_TEST_VERBOSE") != "" {
+		logTo = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(logTo, nil))
+	writer := activities.NewDetectionWriter(h.db, log)
+	writer.FlushEvery = 50 * time.Millisecond
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); writer.Run(ctx) }()
+	h.t.Cleanup(func() { stop(); <-done })
+	acts := &activities.Activities{DB: h.db, Log: log, Secrets: h.box,
+		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Providers: h.faces, Live: h.live, Recent: h.recent,
+		Sampler: ffmpeg.Runner{}, Reporter: h.streams, Writer: writer, Stream: setup.settings}
+	workers := rctemporal.NewWorkers(h.temporal, rctemporal.WorkerOptions{Activities: acts})
+	if !setup.streams {
+		workers = workers[:1]
+	}
+	for _, w := range workers {
 		if err := w.Start(); err != nil {
 			h.t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/rollcall/rollcall/activities"
 	"github.com/rollcall/rollcall/workflows"
 )
 
@@ -49,6 +50,56 @@ func (s *Streams) Reconfigure(ctx context.Context, cameraID string) error {
 	err := s.Client.SignalWorkflow(ctx, workflows.CameraStreamWorkflowID(cameraID), "", workflows.SignalCameraReconfigure, nil)
 	if err != nil && !isGone(err) {
 		return fmt.Errorf("temporal: reconfigure camera stream %s: %w", cameraID, err)
+	}
+	return nil
+}
+
+// Pause stops a running stream without ending its workflow.
+func (s *Streams) Pause(ctx context.Context, cameraID string) error {
+	return s.signal(ctx, cameraID, workflows.SignalCameraPause, nil)
+}
+
+// Resume reopens a paused stream.
+func (s *Streams) Resume(ctx context.Context, cameraID string) error {
+	return s.signal(ctx, cameraID, workflows.SignalCameraResume, nil)
+}
+
+// ErrStreamNotRunning says a camera has no running stream workflow.
+var ErrStreamNotRunning = errors.New("temporal: camera stream is not running")
+
+func (s *Streams) signal(ctx context.Context, cameraID, name string, arg any) error {
+	err := s.Client.SignalWorkflow(ctx, workflows.CameraStreamWorkflowID(cameraID), "", name, arg)
+	if isGone(err) {
+		return ErrStreamNotRunning
+	}
+	if err != nil {
+		return fmt.Errorf("temporal: signal camera stream %s: %w", cameraID, err)
+	}
+	return nil
+}
+
+// Status queries a camera's running stream; ErrStreamNotRunning if none.
+func (s *Streams) Status(ctx context.Context, cameraID string) (workflows.CameraStreamStatus, error) {
+	var st workflows.CameraStreamStatus
+	v, err := s.Client.QueryWorkflow(ctx, workflows.CameraStreamWorkflowID(cameraID), "", workflows.QueryCameraStreamStatus)
+	if isGone(err) {
+		return st, ErrStreamNotRunning
+	}
+	if err != nil {
+		return st, fmt.Errorf("temporal: query camera stream %s: %w", cameraID, err)
+	}
+	if err := v.Get(&st); err != nil {
+		return st, fmt.Errorf("temporal: camera stream %s status: %w", cameraID, err)
+	}
+	return st, nil
+}
+
+// ReportStream delivers a running stream's report to its workflow run
+// (activities.StreamReporter); a report to a run that ended is dropped.
+func (s *Streams) ReportStream(ctx context.Context, cameraID, runID string, r activities.StreamReport) error {
+	err := s.Client.SignalWorkflow(ctx, workflows.CameraStreamWorkflowID(cameraID), runID, workflows.SignalCameraStreamReport, r)
+	if err != nil && !isGone(err) {
+		return fmt.Errorf("temporal: report camera stream %s: %w", cameraID, err)
 	}
 	return nil
 }

@@ -35,7 +35,9 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 	def.RegisterWorkflow(workflows.DetectFrameWorkflow)
 	def.RegisterActivity(o.Activities)
 
-	streams := worker.New(c, TaskQueueStreams, worker.Options{})
+	// Heartbeats reach Temporal at least every 2 s, so a stream notices a
+	// pause, a reconfigure or a cancellation within that.
+	streams := worker.New(c, TaskQueueStreams, worker.Options{MaxHeartbeatThrottleInterval: 2 * time.Second})
 	streams.RegisterWorkflow(workflows.CameraStreamWorkflow)
 	streams.RegisterActivity(o.Activities)
 	return []worker.Worker{def, streams}

@@ -1,46 +1,389 @@
 package workflows
 
 import (
+	"errors"
+	"slices"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/rollcall/rollcall/activities"
 )
 
-// CameraStreamWorkflowInput names the camera whose stream runs.
+// CameraStreamWorkflowInput names the camera whose stream runs, and
+// carries a run's state across continue-as-new.
 type CameraStreamWorkflowInput struct {
 	CameraID string
-	// Signals counts signals handled by earlier runs (continue-as-new).
+	// Signals counts reconfigure signals handled by earlier runs.
 	Signals int
-	// Paused and Since carry the previous run's state across
-	// continue-as-new; a zero Since means the start of this run.
+	// Paused and Since carry the previous run's state; a zero Since means
+	// the start of this run.
 	Paused bool
 	Since  time.Time
+	// Totals are the counters of earlier runs' streams; Failures the
+	// stream failures since it last delivered a frame; Offline whether the
+	// camera was marked offline and not seen since.
+	Totals   activities.StreamCounters
+	Failures int
+	Offline  bool
+	// Sessions counts stream sessions of earlier runs.
+	Sessions int
 }
 
 // CameraStreamStatus answers the status query.
 type CameraStreamStatus struct {
-	CameraID     string    `json:"cameraId"`
-	State        string    `json:"state"` // waiting, paused
-	Since        time.Time `json:"since"`
-	Reconfigured int       `json:"reconfigured"`
+	CameraID string `json:"cameraId"`
+	// State is starting (the stream is being opened), streaming,
+	// reconnecting (waiting to retry after a failure) or paused; waiting
+	// in runs started before sampling existed.
+	State        string                    `json:"state"`
+	Since        time.Time                 `json:"since"`
+	Reconfigured int                       `json:"reconfigured"`
+	Counters     activities.StreamCounters `json:"counters"`
+	LastFrameAt  *time.Time                `json:"lastFrameAt,omitempty"`
+	// Sessions counts the times the stream was opened.
+	Sessions int `json:"sessions"`
+	// Failures counts failures since the stream last delivered a frame;
+	// LastError is the last failure's message (never a credential).
+	Failures      int        `json:"failures"`
+	LastError     string     `json:"lastError,omitempty"`
+	LastErrorCode string     `json:"lastErrorCode,omitempty"`
+	RetryAt       *time.Time `json:"retryAt,omitempty"`
+	// LastProviderError is the provider's last failure on this stream.
+	LastProviderError string `json:"lastProviderError,omitempty"`
+	KeyframesOnly     bool   `json:"keyframesOnly"`
 }
+
+// Stream states of CameraStreamStatus.
+const (
+	StreamStarting     = "starting"
+	StreamStreaming    = "streaming"
+	StreamReconnecting = "reconnecting"
+	StreamPaused       = "paused"
+)
+
+// SignalCameraStreamReport carries a StreamReport from the running
+// StreamCamera activity to its workflow.
+const SignalCameraStreamReport = "stream-report"
 
 // maxSignalsPerRun bounds history before continue-as-new.
 const maxSignalsPerRun = 500
 
+// Stream timing.
+const (
+	// StreamHeartbeatTimeout is how soon a stream whose worker died is
+	// started again elsewhere.
+	StreamHeartbeatTimeout = 15 * time.Second
+	// streamSessionLimit ends one stream session (it is opened again at
+	// once), a bound Temporal needs; continue-as-new comes well before.
+	streamSessionLimit = 24 * time.Hour
+	streamRetryFirst   = time.Second
+	streamRetryMax     = time.Minute
+	// streamRetryPermanent spaces retries of failures retrying will not
+	// mend (bad credentials, no such stream): a reconfigure retries at once.
+	streamRetryPermanent = 5 * time.Minute
+)
+
+// streamBackoff is the wait before attempt failures+1 of a failing stream.
+func streamBackoff(failures int, code string) time.Duration {
+	if slices.Contains(activities.PermanentCameraErrors, code) {
+		return streamRetryPermanent
+	}
+	d := streamRetryFirst
+	for i := 1; i < failures && d < streamRetryMax; i++ {
+		d *= 2
+	}
+	return min(d, streamRetryMax)
+}
+
 // CameraStreamWorkflow is the long-running workflow of an active camera
 // (ID: CameraStreamWorkflowID). It runs until cancelled — when the camera
-// is deactivated or deleted — and handles reconfigure, pause and resume
-// signals and the status query.
-//
-// Frame sampling and recognition are not part of it yet: they join as a
-// heartbeating activity with live recognition. Today it keeps the
-// "active camera ⇔ running stream workflow" invariant observable in the
-// Temporal UI, which the reconciler maintains.
+// is deactivated or deleted — keeping the StreamCamera activity running:
+// it reopens the stream after a failure with exponential backoff, marking
+// the camera offline (StreamCamera marks it online at its first frame),
+// restarts it on a reconfigure signal, stops it on pause and starts it on
+// resume. Its counters come from the activity's report signals; it
+// continues as new before its history grows large.
 func CameraStreamWorkflow(ctx workflow.Context, in CameraStreamWorkflowInput) error {
+	if workflow.GetVersion(ctx, "stream-sampling", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return cameraStreamWaiting(ctx, in)
+	}
+	w := &cameraStream{in: in}
+	return w.run(ctx)
+}
+
+type cameraStream struct {
+	in       CameraStreamWorkflowInput
+	status   CameraStreamStatus
+	totals   activities.StreamCounters // of finished sessions
+	current  activities.StreamReport   // of the running session
+	session  int
+	handled  int
+	failures int
+	offline  bool
+	paused   bool
+
+	reconfigure, pause, resume, report workflow.ReceiveChannel
+}
+
+func (w *cameraStream) setState(ctx workflow.Context, state string) {
+	if w.status.State != state {
+		w.status.State, w.status.Since = state, workflow.Now(ctx)
+	}
+}
+
+func (w *cameraStream) run(ctx workflow.Context) error {
+	in := w.in
+	w.totals, w.failures, w.offline, w.paused, w.session = in.Totals, in.Failures, in.Offline, in.Paused, in.Sessions
+	w.status = CameraStreamStatus{CameraID: in.CameraID, State: StreamStarting, Since: workflow.Now(ctx), Reconfigured: in.Signals,
+		Counters: in.Totals, Failures: in.Failures, Sessions: in.Sessions}
+	if in.Paused {
+		w.status.State = StreamPaused
+	}
+	if !in.Since.IsZero() {
+		w.status.Since = in.Since
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryCameraStreamStatus, func() (CameraStreamStatus, error) {
+		st := w.status
+		st.Counters = w.totals.Add(w.current.Counters)
+		st.Sessions = w.session
+		return st, nil
+	}); err != nil {
+		return err
+	}
+	w.reconfigure = workflow.GetSignalChannel(ctx, SignalCameraReconfigure)
+	w.pause = workflow.GetSignalChannel(ctx, SignalCameraPause)
+	w.resume = workflow.GetSignalChannel(ctx, SignalCameraResume)
+	w.report = workflow.GetSignalChannel(ctx, SignalCameraStreamReport)
+
+	for !w.longEnough(ctx) {
+		if ctx.Err() != nil {
+			return temporal.NewCanceledError("camera stream stopped")
+		}
+		if w.paused {
+			w.setState(ctx, StreamPaused)
+			w.waitSignal(ctx, nil)
+			continue
+		}
+		done, err := w.runSession(ctx)
+		if done || err != nil {
+			return err
+		}
+	}
+	return workflow.NewContinueAsNewError(ctx, CameraStreamWorkflow, CameraStreamWorkflowInput{
+		CameraID: in.CameraID, Signals: w.status.Reconfigured, Paused: w.paused, Since: w.status.Since,
+		Totals: w.totals, Failures: w.failures, Offline: w.offline, Sessions: w.session,
+	})
+}
+
+// longEnough reports whether the run should continue as new. Signals
+// already delivered are handled first: left in their channels, they would
+// be lost with this run.
+func (w *cameraStream) longEnough(ctx workflow.Context) bool {
+	if w.reconfigure.Len()+w.pause.Len()+w.resume.Len() > 0 {
+		return false
+	}
+	return w.handled >= maxSignalsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}
+
+// onSignals adds the signal handlers shared by every wait to sel.
+// interrupt, when not nil, is called on reconfigure and pause.
+func (w *cameraStream) onSignals(ctx workflow.Context, sel workflow.Selector, interrupt func()) {
+	sel.AddReceive(w.reconfigure, func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+		w.handled++
+		w.status.Reconfigured++
+		w.failures = 0 // a new configuration deserves a prompt attempt
+		if interrupt != nil {
+			interrupt()
+		}
+	})
+	sel.AddReceive(w.pause, func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+		w.handled++
+		w.paused = true
+		if interrupt != nil {
+			interrupt()
+		}
+	})
+	sel.AddReceive(w.resume, func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+		w.handled++
+		w.paused = false
+	})
+	sel.AddReceive(w.report, func(c workflow.ReceiveChannel, _ bool) {
+		var r activities.StreamReport
+		c.Receive(ctx, &r)
+		w.handled++
+		if r.Session == w.session {
+			w.take(ctx, r)
+		}
+	})
+}
+
+// take records the running session's report.
+func (w *cameraStream) take(ctx workflow.Context, r activities.StreamReport) {
+	if r.Counters.FramesRead < w.current.Counters.FramesRead {
+		return // an older report, delivered late
+	}
+	w.current = r
+	w.status.LastProviderError, w.status.KeyframesOnly = r.LastProviderError, r.KeyframesOnly
+	if !r.LastFrameAt.IsZero() {
+		at := r.LastFrameAt
+		w.status.LastFrameAt = &at
+	}
+	if r.Streaming() {
+		w.failures, w.offline = 0, false
+		w.status.Failures, w.status.RetryAt = 0, nil
+		w.setState(ctx, StreamStreaming)
+	}
+}
+
+// waitSignal blocks until a signal, a cancellation or (when not nil) the
+// timer fires.
+func (w *cameraStream) waitSignal(ctx workflow.Context, timer workflow.Future) (fired bool) {
+	sel := workflow.NewSelector(ctx)
+	w.onSignals(ctx, sel, nil)
+	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+	if timer != nil {
+		sel.AddFuture(timer, func(workflow.Future) { fired = true })
+	}
+	sel.Select(ctx)
+	return fired
+}
+
+// runSession runs StreamCamera once, until it fails or is interrupted,
+// then waits out the backoff of a failure. done means the workflow ends
+// (its camera is gone or no longer active).
+func (w *cameraStream) runSession(ctx workflow.Context) (done bool, err error) {
+	w.session++
+	w.current = activities.StreamReport{Session: w.session}
+	if w.status.State != StreamReconnecting {
+		w.setState(ctx, StreamStarting)
+	}
+	actCtx, stop := workflow.WithCancel(ctx)
+	actCtx = workflow.WithActivityOptions(actCtx, workflow.ActivityOptions{
+		StartToCloseTimeout: streamSessionLimit,
+		HeartbeatTimeout:    StreamHeartbeatTimeout,
+		WaitForCancellation: true,
+		// The workflow retries, to mark the camera offline and back off.
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	fut := workflow.ExecuteActivity(actCtx, a.StreamCamera, activities.StreamCameraInput{CameraID: w.in.CameraID, Session: w.session})
+	var result activities.StreamReport
+	var actErr error
+	interrupted, finished := false, false
+	for !finished {
+		sel := workflow.NewSelector(ctx)
+		sel.AddFuture(fut, func(f workflow.Future) {
+			finished = true
+			actErr = f.Get(ctx, &result)
+		})
+		w.onSignals(ctx, sel, func() {
+			interrupted = true
+			stop()
+		})
+		if !interrupted && ctx.Err() == nil {
+			sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { interrupted = true })
+		}
+		sel.Select(ctx)
+		if !interrupted && !finished && w.longEnough(ctx) {
+			interrupted = true
+			stop()
+		}
+	}
+	stop()
+	w.foldSession(result, actErr)
+	if ctx.Err() != nil {
+		return true, temporal.NewCanceledError("camera stream stopped")
+	}
+	if interrupted || actErr == nil {
+		// Paused, reconfigured, or ending this run: the loop decides.
+		w.setState(ctx, StreamStarting)
+		return false, nil
+	}
+	return w.failed(ctx, actErr)
+}
+
+// foldSession adds the finished session's last counters to the totals.
+func (w *cameraStream) foldSession(result activities.StreamReport, err error) {
+	last := w.current
+	var appErr *temporal.ApplicationError
+	if err == nil && result.Session == w.session {
+		last = result
+	} else if errors.As(err, &appErr) && appErr.HasDetails() {
+		var r activities.StreamReport
+		if appErr.Details(&r) == nil && r.Session == w.session && r.Counters.FramesRead >= last.Counters.FramesRead {
+			last = r
+		}
+	}
+	w.totals = w.totals.Add(last.Counters)
+	w.current = activities.StreamReport{Session: w.session}
+	if last.Streaming() {
+		w.failures, w.offline = 0, false
+	}
+}
+
+// failed handles a stream failure: the camera is marked offline (once per
+// outage), and the next attempt waits for the backoff, a reconfigure, a
+// pause or a resume.
+func (w *cameraStream) failed(ctx workflow.Context, err error) (done bool, _ error) {
+	code, msg := "", err.Error()
+	var appErr *temporal.ApplicationError
+	var timeoutErr *temporal.TimeoutError
+	switch {
+	case errors.As(err, &appErr):
+		code, msg = appErr.Type(), appErr.Message()
+		if code == activities.ErrTypeCameraNotFound || code == activities.ErrTypeCameraInactive {
+			return true, nil // deleted or deactivated: the stream has nothing left to do
+		}
+	case errors.As(err, &timeoutErr) && timeoutErr.TimeoutType() == enumspb.TIMEOUT_TYPE_START_TO_CLOSE:
+		return false, nil // the session's time limit: open it again at once
+	case errors.As(err, &timeoutErr):
+		// The worker running the stream died or lost Temporal: start again
+		// at once elsewhere; the camera is not at fault.
+		code, msg = "worker_lost", "the worker running the stream stopped heartbeating"
+	}
+	w.failures++
+	wait := streamBackoff(w.failures, code)
+	if code == "worker_lost" {
+		wait = 0
+	}
+	retryAt := workflow.Now(ctx).Add(wait)
+	w.status.Failures, w.status.LastError, w.status.LastErrorCode, w.status.RetryAt = w.failures, msg, code, &retryAt
+	w.setState(ctx, StreamReconnecting)
+	if activities.IsCameraErrorType(code) && !w.offline {
+		mctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 30 * time.Second,
+			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 5,
+				NonRetryableErrorTypes: []string{activities.ErrTypeCameraNotFound}},
+		})
+		var ch activities.HealthChangeResult
+		err := workflow.ExecuteActivity(mctx, a.MarkCameraStreamFailed, activities.MarkCameraStreamInput{
+			CameraID: w.in.CameraID, Code: code, Message: msg, Attempt: w.failures, RetryIn: wait,
+		}).Get(ctx, &ch)
+		var notFound *temporal.ApplicationError
+		if errors.As(err, &notFound) && notFound.Type() == activities.ErrTypeCameraNotFound {
+			return true, nil
+		}
+		w.offline = err == nil
+	}
+	if wait > 0 {
+		tctx, cancelTimer := workflow.WithCancel(ctx)
+		timer := workflow.NewTimer(tctx, wait)
+		w.waitSignal(ctx, timer)
+		cancelTimer()
+	}
+	return false, nil
+}
+
+// cameraStreamWaiting is the stream workflow of runs started before
+// sampling existed (version DefaultVersion of "stream-sampling"): it only
+// handles signals and the query. It stays for their replay; their next
+// run, after continue-as-new, samples.
+func cameraStreamWaiting(ctx workflow.Context, in CameraStreamWorkflowInput) error {
 	status := CameraStreamStatus{CameraID: in.CameraID, State: "waiting", Since: workflow.Now(ctx), Reconfigured: in.Signals}
 	if in.Paused {
 		status.State = "paused"
@@ -55,8 +398,6 @@ func CameraStreamWorkflow(ctx workflow.Context, in CameraStreamWorkflowInput) er
 	pause := workflow.GetSignalChannel(ctx, SignalCameraPause)
 	resume := workflow.GetSignalChannel(ctx, SignalCameraResume)
 	handled := 0
-	// Past the limit, signals already delivered are still handled: left in
-	// their channels, they would be lost with this run.
 	for handled < maxSignalsPerRun || reconfigure.Len()+pause.Len()+resume.Len() > 0 {
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(reconfigure, func(c workflow.ReceiveChannel, _ bool) {

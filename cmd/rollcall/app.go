@@ -146,11 +146,21 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		}
 		defer rdb.Close()
 		publisher := live.NewHub(rdb, a.cfg.RedisPrefix, a.log)
+		writer := activities.NewDetectionWriter(db, a.log)
+		writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
+		writerDone := make(chan struct{})
+		go func() { defer close(writerDone); writer.Run(writerCtx) }()
+		// The writer outlives the worker, to store the detections of
+		// streams stopped by the shutdown.
+		defer func() { stopWriter(); <-writerDone }()
 		g.Go(func() error {
 			return temporal.RunWorker(gctx, tc, temporal.WorkerOptions{
 				Activities: &activities.Activities{
 					DB: db, Log: a.log, Secrets: d.box, FFmpeg: ffmpeg.Runner{}, Blobs: d.blobs, Streams: d.streams, Providers: d.providers,
 					Live: publisher, Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, api.LiveWindow, api.LivePerCamera),
+					Sampler: ffmpeg.Runner{}, Reporter: d.streams, Writer: writer,
+					Stream: activities.StreamSettings{SnapshotFrames: a.cfg.DetectionSnapshots, FrameWidth: a.cfg.StreamFrameWidth,
+						Watchdog: a.cfg.StreamWatchdog},
 				},
 				AuditRetention: a.cfg.AuditRetention,
 				Log:            a.log,

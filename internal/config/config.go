@@ -54,6 +54,14 @@ type Config struct {
 	// ProviderDataDir is where the in-process built-in provider keeps its
 	// enrolled faces.
 	ProviderDataDir string
+	// DetectionSnapshots stores each camera frame with a face in the
+	// object store, linked from its detections.
+	DetectionSnapshots bool
+	// StreamFrameWidth downscales sampled frames to this width before
+	// recognition; 0 keeps the camera's size.
+	StreamFrameWidth int
+	// StreamWatchdog fails a camera stream after this long without a frame.
+	StreamWatchdog time.Duration
 	// WorkflowWait bounds how long an API call waits for a workflow it
 	// started (camera probe, snapshot) before answering 504.
 	WorkflowWait time.Duration
@@ -141,6 +149,10 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		ProviderDataDir: e.str("ROLLCALL_PROVIDER_DATA", ".local/provider"),
 		WorkflowWait:    e.duration("ROLLCALL_WORKFLOW_WAIT", 45*time.Second),
 
+		DetectionSnapshots: e.bool("ROLLCALL_DETECTION_SNAPSHOTS", false),
+		StreamFrameWidth:   e.int("ROLLCALL_STREAM_FRAME_WIDTH", 0),
+		StreamWatchdog:     e.duration("ROLLCALL_STREAM_WATCHDOG", 10*time.Second),
+
 		LoginRateIP:      e.rate("ROLLCALL_LOGIN_RATE_IP", RateLimit{Limit: 30, Window: 5 * time.Minute}),
 		LoginRateAccount: e.rate("ROLLCALL_LOGIN_RATE_ACCOUNT", RateLimit{Limit: 10, Window: 15 * time.Minute}),
 		APIRateUser:      e.rate("ROLLCALL_API_RATE_USER", RateLimit{Limit: 6000, Window: time.Minute}),
@@ -180,6 +192,12 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 	if c.JWT.AccessTTL <= 0 || c.JWT.RefreshTTL <= c.JWT.AccessTTL {
 		e.fail("ROLLCALL_JWT_REFRESH_TTL", "must be longer than the access TTL, both positive")
+	}
+	if c.StreamFrameWidth != 0 && (c.StreamFrameWidth < 160 || c.StreamFrameWidth > 7680) {
+		e.fail("ROLLCALL_STREAM_FRAME_WIDTH", "must be 0 (camera size) or from 160 to 7680")
+	}
+	if c.StreamWatchdog < 2*time.Second || c.StreamWatchdog > 5*time.Minute {
+		e.fail("ROLLCALL_STREAM_WATCHDOG", "must be from 2s to 5m")
 	}
 	if c.WorkflowWait < time.Second || c.WorkflowWait > 110*time.Second {
 		e.fail("ROLLCALL_WORKFLOW_WAIT", "must be between 1s and 110s (the server's write timeout is 2m)")

@@ -1,0 +1,191 @@
+package activities
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/rollcall/rollcall/store"
+)
+
+// DetectionWriter stores the detections of every camera stream of a worker
+// in batches: one INSERT per flush, whatever the number of cameras. It also
+// remembers face profiles' names for a short while, so labelling a face
+// costs no query per frame.
+type DetectionWriter struct {
+	db  *bun.DB
+	log *slog.Logger
+
+	// FlushEvery and MaxBatch bound how long a detection waits and how
+	// many go in one statement; MaxPending bounds the rows kept while the
+	// database is down (the oldest are dropped beyond it).
+	FlushEvery time.Duration
+	MaxBatch   int
+	MaxPending int
+	// NamesFor is how long a profile's name is remembered.
+	NamesFor time.Duration
+
+	mu      sync.Mutex
+	pending []store.Detection
+	kick    chan struct{}
+	dropped uint64
+	written uint64
+
+	namesMu sync.Mutex
+	names   map[string]cachedProfile
+}
+
+type cachedProfile struct {
+	p     store.FaceProfile
+	found bool
+	until time.Time
+}
+
+// NewDetectionWriter returns a writer; Run must be running for it to write.
+func NewDetectionWriter(db *bun.DB, log *slog.Logger) *DetectionWriter {
+	return &DetectionWriter{db: db, log: log, FlushEvery: 250 * time.Millisecond, MaxBatch: 500, MaxPending: 20000,
+		NamesFor: 30 * time.Second, kick: make(chan struct{}, 1), names: map[string]cachedProfile{}}
+}
+
+// Add queues detections for the next flush; it never blocks on the database.
+func (w *DetectionWriter) Add(rows []store.Detection) {
+	if len(rows) == 0 {
+		return
+	}
+	w.mu.Lock()
+	w.pending = append(w.pending, rows...)
+	if over := len(w.pending) - w.MaxPending; over > 0 {
+		w.pending = w.pending[over:]
+		w.dropped += uint64(over)
+	}
+	full := len(w.pending) >= w.MaxBatch
+	w.mu.Unlock()
+	if full {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Stats returns the number of detections written and dropped so far.
+func (w *DetectionWriter) Stats() (written, dropped uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.written, w.dropped
+}
+
+// Run flushes until ctx ends, then flushes what is left (with a short
+// grace period of its own).
+func (w *DetectionWriter) Run(ctx context.Context) {
+	t := time.NewTicker(w.FlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			for w.Flush(final) > 0 && final.Err() == nil {
+			}
+			cancel()
+			return
+		case <-t.C:
+		case <-w.kick:
+		}
+		for w.Flush(ctx) >= w.MaxBatch {
+		}
+	}
+}
+
+// Flush writes one batch and returns its size (0 when nothing was
+// pending or the write failed; failed rows stay pending).
+func (w *DetectionWriter) Flush(ctx context.Context) int {
+	w.mu.Lock()
+	n := min(len(w.pending), w.MaxBatch)
+	batch := make([]store.Detection, n)
+	copy(batch, w.pending[:n])
+	w.mu.Unlock()
+	if n == 0 {
+		return 0
+	}
+	if err := w.insert(ctx, batch); err != nil {
+		if ctx.Err() == nil {
+			w.log.Warn("detections not stored yet", slog.Int("rows", n), slog.String("error", err.Error()))
+		}
+		return 0
+	}
+	w.mu.Lock()
+	// Rows added meanwhile were appended after the batch; rows dropped
+	// meanwhile came off the front, so find where the batch ends.
+	w.pending = w.pending[cutAfter(w.pending, batch[n-1].ID):]
+	w.written += uint64(n)
+	w.mu.Unlock()
+	return n
+}
+
+func cutAfter(rows []store.Detection, lastID string) int {
+	for i := range rows {
+		if rows[i].ID == lastID {
+			return i + 1
+		}
+	}
+	return 0 // the batch's rows were all dropped meanwhile
+}
+
+// insert writes a batch, first unlinking profiles erased since their
+// faces were recognised (a reference to a missing profile would fail it).
+func (w *DetectionWriter) insert(ctx context.Context, batch []store.Detection) error {
+	var ids []string
+	for _, d := range batch {
+		if d.FaceProfileID != nil {
+			ids = append(ids, *d.FaceProfileID)
+		}
+	}
+	if len(ids) > 0 {
+		exist, err := store.FaceNames(ctx, w.db, ids)
+		if err != nil {
+			return err
+		}
+		for i := range batch {
+			if p := batch[i].FaceProfileID; p != nil {
+				if _, ok := exist[*p]; !ok {
+					batch[i].FaceProfileID, batch[i].Known = nil, false
+				}
+			}
+		}
+	}
+	return store.InsertDetections(ctx, w.db, batch)
+}
+
+// Profile returns the face profile a provider subject names, if it exists.
+func (w *DetectionWriter) Profile(ctx context.Context, subject string) (store.FaceProfile, bool) {
+	if _, err := uuid.Parse(subject); err != nil {
+		return store.FaceProfile{}, false
+	}
+	now := time.Now()
+	w.namesMu.Lock()
+	c, ok := w.names[subject]
+	w.namesMu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.p, c.found
+	}
+	found, err := store.FaceNames(ctx, w.db, []string{subject})
+	if err != nil {
+		if ok { // keep serving the stale name rather than none
+			return c.p, c.found
+		}
+		w.log.Warn("face profile not looked up", slog.String("error", err.Error()))
+		return store.FaceProfile{}, false
+	}
+	p, exists := found[subject]
+	w.namesMu.Lock()
+	if len(w.names) > 100000 {
+		clear(w.names)
+	}
+	w.names[subject] = cachedProfile{p: p, found: exists, until: now.Add(w.NamesFor)}
+	w.namesMu.Unlock()
+	return p, exists
+}

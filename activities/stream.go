@@ -1,0 +1,492 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/rollcall/rollcall/internal/camera"
+	"github.com/rollcall/rollcall/internal/ffmpeg"
+	"github.com/rollcall/rollcall/internal/live"
+	"github.com/rollcall/rollcall/internal/provider"
+	"github.com/rollcall/rollcall/store"
+)
+
+// Sampler reads a camera continuously (ffmpeg.Runner).
+type Sampler interface {
+	Sample(ctx context.Context, in ffmpeg.Input, o ffmpeg.SampleOptions, onFrame func(ffmpeg.Frame)) error
+}
+
+// StreamReporter tells a camera's stream workflow how its stream is doing
+// (temporal.Streams signals the workflow run).
+type StreamReporter interface {
+	ReportStream(ctx context.Context, cameraID, runID string, r StreamReport) error
+}
+
+// StreamSettings tune StreamCamera; zero fields take the defaults.
+type StreamSettings struct {
+	// ReportEvery is how often the stream reports its counters to its
+	// workflow (and so to the status query); default 30 s.
+	ReportEvery time.Duration
+	// HeartbeatEvery is how often the activity heartbeats; default 2 s.
+	HeartbeatEvery time.Duration
+	// Watchdog fails the stream when no frame arrives for this long;
+	// default 10 s, and at least three frame intervals.
+	Watchdog time.Duration
+	// InFlight is the number of frames of one camera at the provider at
+	// once; default 1. Frames arriving while all are busy wait in a
+	// one-frame slot, the newest replacing the older (dropped).
+	InFlight int
+	// FrameWidth downscales frames before recognition (0: camera size).
+	FrameWidth int
+	// SnapshotFrames stores each frame with a face in the object store
+	// and links its detections to it.
+	SnapshotFrames bool
+	// KeyframesBelowFPS decodes key frames only when the camera is sampled
+	// at this rate or slower; default 1. Negative: never.
+	KeyframesBelowFPS float64
+}
+
+func (s StreamSettings) withDefaults() StreamSettings {
+	if s.ReportEvery <= 0 {
+		s.ReportEvery = 30 * time.Second
+	}
+	if s.HeartbeatEvery <= 0 {
+		s.HeartbeatEvery = 2 * time.Second
+	}
+	if s.Watchdog <= 0 {
+		s.Watchdog = ffmpeg.DefaultWatchdog
+	}
+	if s.InFlight <= 0 {
+		s.InFlight = 1
+	}
+	if s.KeyframesBelowFPS == 0 {
+		s.KeyframesBelowFPS = 1
+	}
+	return s
+}
+
+// StreamCameraInput names the camera and the workflow's session number,
+// which its reports carry so the workflow ignores a stale run's reports.
+type StreamCameraInput struct {
+	CameraID string
+	Session  int
+}
+
+// StreamCounters are a stream's running totals.
+type StreamCounters struct {
+	// FramesRead came from FFmpeg; FramesSent went to the provider;
+	// FramesDropped were skipped because the provider was busy;
+	// FramesRepeated were copies of the previous frame (key-frame decoding
+	// of a camera with sparse key frames) and not sent.
+	FramesRead     uint64 `json:"framesRead"`
+	FramesSent     uint64 `json:"framesSent"`
+	FramesDropped  uint64 `json:"framesDropped"`
+	FramesRepeated uint64 `json:"framesRepeated"`
+	// Faces and Known count the detections stored.
+	Faces uint64 `json:"faces"`
+	Known uint64 `json:"known"`
+	// ProviderErrors counts frames the provider failed on.
+	ProviderErrors uint64 `json:"providerErrors"`
+}
+
+// Add returns the sum of c and d.
+func (c StreamCounters) Add(d StreamCounters) StreamCounters {
+	return StreamCounters{
+		FramesRead: c.FramesRead + d.FramesRead, FramesSent: c.FramesSent + d.FramesSent,
+		FramesDropped: c.FramesDropped + d.FramesDropped, FramesRepeated: c.FramesRepeated + d.FramesRepeated,
+		Faces: c.Faces + d.Faces, Known: c.Known + d.Known, ProviderErrors: c.ProviderErrors + d.ProviderErrors,
+	}
+}
+
+// StreamReport is a stream's state as its activity reports it: in its
+// heartbeats, in signals to the workflow, and in the details of the error
+// that ends it.
+type StreamReport struct {
+	Session     int            `json:"session"`
+	Counters    StreamCounters `json:"counters"`
+	LastFrameAt time.Time      `json:"lastFrameAt"`
+	// LastProviderError is the last provider failure's message (no secret).
+	LastProviderError string `json:"lastProviderError,omitempty"`
+	KeyframesOnly     bool   `json:"keyframesOnly"`
+}
+
+// Streaming reports whether the stream has delivered a frame.
+func (r StreamReport) Streaming() bool { return r.Counters.FramesRead > 0 }
+
+// Error types of StreamCamera besides the camera ones.
+const (
+	// ErrTypeCameraInactive ends a stream whose camera is no longer active.
+	ErrTypeCameraInactive = "CameraInactive"
+)
+
+// StreamCamera runs until cancelled or until the camera's stream fails:
+// FFmpeg samples the camera at its frame rate, frames go to the configured
+// provider with at most InFlight at once (the rest are dropped and
+// counted, so memory stays flat however slow the provider), and each face
+// found becomes a detection — shown live at once, stored in batches. The
+// first frame marks the camera online. A failure is an application error
+// typed by its camera error class, with the last StreamReport as details.
+func (a *Activities) StreamCamera(ctx context.Context, in StreamCameraInput) (StreamReport, error) {
+	set := a.Stream.withDefaults()
+	c, err := store.FindCameraByID(ctx, a.DB, in.CameraID)
+	if errors.Is(err, store.ErrNotFound) {
+		return StreamReport{}, temporal.NewNonRetryableApplicationError("camera no longer exists", ErrTypeCameraNotFound, nil)
+	}
+	if err != nil {
+		return StreamReport{}, err
+	}
+	if c.State != camera.StateActive {
+		return StreamReport{}, temporal.NewNonRetryableApplicationError("camera is "+c.State, ErrTypeCameraInactive, nil)
+	}
+	user, pass, err := camera.OpenCredentials(a.Secrets, c.ID, c.Credentials)
+	if err != nil {
+		return StreamReport{}, temporal.NewNonRetryableApplicationError("stored camera credentials cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?)", ErrTypeCredentials, nil)
+	}
+	fps := c.FPS
+	if fps <= 0 {
+		fps = 1
+	}
+	s := &stream{
+		a: a, set: set, cameraID: c.ID, session: in.Session,
+		slot:  make(chan ffmpeg.Frame, 1),
+		runID: activity.GetInfo(ctx).WorkflowExecution.RunID,
+	}
+	s.keyframes = set.KeyframesBelowFPS > 0 && fps <= set.KeyframesBelowFPS
+	opts := ffmpeg.SampleOptions{
+		FPS: fps, KeyframesOnly: s.keyframes, Width: set.FrameWidth,
+		Watchdog: max(set.Watchdog, time.Duration(3*float64(time.Second)/fps)),
+	}
+	fin := ffmpeg.Input{URL: c.StreamURL, Username: user, Password: pass}
+	return s.run(ctx, fin, opts)
+}
+
+// stream is one run of StreamCamera.
+type stream struct {
+	a         *Activities
+	set       StreamSettings
+	cameraID  string
+	session   int
+	runID     string
+	keyframes bool
+
+	slot chan ffmpeg.Frame // the newest frame waiting for the provider
+
+	mu       sync.Mutex
+	counters StreamCounters
+	lastAt   time.Time
+	lastErr  string
+	lastData []byte // the previous frame, to skip repeats
+
+	online atomic.Bool
+	wake   chan struct{} // first frame read: report now
+
+	provMu sync.Mutex
+	prov   provider.Provider
+	provAt time.Time
+}
+
+// providerRefresh is how often a stream looks for a new provider
+// configuration.
+const providerRefresh = 5 * time.Second
+
+// provider returns the configured provider, looked up again every
+// providerRefresh so a configuration change reaches running streams.
+func (s *stream) provider(ctx context.Context) (provider.Provider, error) {
+	s.provMu.Lock()
+	defer s.provMu.Unlock()
+	if s.prov != nil && time.Since(s.provAt) < providerRefresh {
+		return s.prov, nil
+	}
+	p, _, err := s.a.Providers.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.prov, s.provAt = p, time.Now()
+	return p, nil
+}
+
+func (s *stream) report() StreamReport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return StreamReport{Session: s.session, Counters: s.counters, LastFrameAt: s.lastAt,
+		LastProviderError: s.lastErr, KeyframesOnly: s.keyframes}
+}
+
+func (s *stream) run(ctx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleOptions) (StreamReport, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.wake = make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	for range s.set.InFlight {
+		wg.Go(func() { s.recognizeLoop(ctx) })
+	}
+	wg.Go(func() { s.reportLoop(ctx) })
+
+	err := s.a.Sampler.Sample(ctx, fin, opts, s.onFrame)
+	cancel()
+	wg.Wait()
+	rep := s.report()
+	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+		return rep, err // cancelled: the workflow asked for it
+	}
+	s.a.Log.Warn("camera stream failed", slog.String("camera_id", s.cameraID), slog.String("error", err.Error()))
+	code := ffmpeg.Code(err)
+	if code == "" {
+		code = ErrTypeStreamFailed
+	}
+	return rep, temporal.NewApplicationError(err.Error(), code, rep)
+}
+
+// onFrame runs on the sampler's goroutine: it must not block.
+func (s *stream) onFrame(f ffmpeg.Frame) {
+	s.mu.Lock()
+	s.counters.FramesRead++
+	s.lastAt = f.At
+	repeated := s.keyframes && bytes.Equal(f.Data, s.lastData)
+	if repeated {
+		s.counters.FramesRepeated++
+	} else {
+		s.lastData = f.Data
+	}
+	s.mu.Unlock()
+	if s.online.CompareAndSwap(false, true) {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	if repeated {
+		return
+	}
+	for {
+		select {
+		case s.slot <- f:
+			return
+		default:
+		}
+		// The slot holds an older frame nobody has taken: replace it.
+		select {
+		case <-s.slot:
+			s.count(func(c *StreamCounters) { c.FramesDropped++ })
+		default:
+		}
+	}
+}
+
+func (s *stream) count(f func(*StreamCounters)) {
+	s.mu.Lock()
+	f(&s.counters)
+	s.mu.Unlock()
+}
+
+// recognizeLoop sends frames from the slot to the provider until ctx ends.
+func (s *stream) recognizeLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-s.slot:
+			s.recognize(ctx, f)
+		}
+	}
+}
+
+func (s *stream) recognize(ctx context.Context, f ffmpeg.Frame) {
+	prov, err := s.provider(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.providerFailed("provider configuration: "+err.Error())
+		}
+		return
+	}
+	s.count(func(c *StreamCounters) { c.FramesSent++ })
+	found, err := prov.Recognize(ctx, f.Data)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.providerFailed(err.Error())
+		}
+		return
+	}
+	if len(found.Faces) == 0 {
+		return
+	}
+	at := f.At.UTC()
+	snapshot := ""
+	if s.set.SnapshotFrames {
+		key := fmt.Sprintf("cameras/%s/detections/%s-%s.jpg", s.cameraID, at.Format("2006/01/02/150405.000"), uuid.NewString()[:8])
+		if err := s.a.Blobs.Put(ctx, key, bytes.NewReader(f.Data), int64(len(f.Data)), "image/jpeg"); err != nil {
+			s.a.Log.Warn("detection snapshot not stored", slog.String("camera_id", s.cameraID), slog.String("error", err.Error()))
+		} else {
+			snapshot = key
+		}
+	}
+	rows := make([]store.Detection, len(found.Faces))
+	labels := make([]FrameDetection, len(found.Faces))
+	known := 0
+	for i, face := range found.Faces {
+		cam := s.cameraID
+		rows[i] = store.Detection{ID: uuid.NewString(), DetectedAt: at, CameraID: &cam, Similarity: face.Similarity,
+			DetectionConfidence: face.DetectionConfidence, BoxX: face.Box.X, BoxY: face.Box.Y,
+			BoxWidth: face.Box.Width, BoxHeight: face.Box.Height, SnapshotKey: snapshot, Source: store.DetectionSourceStream}
+		if face.Subject == "" {
+			continue
+		}
+		if p, ok := s.a.Writer.Profile(ctx, face.Subject); ok {
+			id := p.ID
+			rows[i].FaceProfileID, rows[i].Known = &id, true
+			labels[i] = FrameDetection{EmployeeCode: p.EmployeeCode, Name: p.Name}
+			known++
+		}
+	}
+	s.count(func(c *StreamCounters) { c.Faces += uint64(len(rows)); c.Known += uint64(known) })
+	s.a.showLive(ctx, s.cameraID, at, rows, labels)
+	s.a.Writer.Add(rows)
+}
+
+func (s *stream) providerFailed(msg string) {
+	s.mu.Lock()
+	s.counters.ProviderErrors++
+	first := s.lastErr == ""
+	s.lastErr = msg
+	s.mu.Unlock()
+	if first {
+		s.a.Log.Warn("provider failed on a camera frame", slog.String("camera_id", s.cameraID), slog.String("error", msg))
+	}
+}
+
+// reportLoop heartbeats, reports to the workflow, logs pipeline events and
+// marks the camera online at its first frame.
+func (s *stream) reportLoop(ctx context.Context) {
+	beat := time.NewTicker(s.set.HeartbeatEvery)
+	defer beat.Stop()
+	tell := time.NewTicker(s.set.ReportEvery)
+	defer tell.Stop()
+	var told StreamReport
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-beat.C:
+			activity.RecordHeartbeat(ctx, s.report())
+		case <-s.wake:
+			s.a.markStreamOnline(ctx, s.cameraID, true)
+			told = s.tell(ctx, told)
+		case <-tell.C:
+			told = s.tell(ctx, told)
+		}
+	}
+}
+
+// tell reports to the workflow and logs what changed since prev as
+// pipeline events: frames dropped and provider failures.
+func (s *stream) tell(ctx context.Context, prev StreamReport) StreamReport {
+	r := s.report()
+	activity.RecordHeartbeat(ctx, r)
+	if s.a.Reporter != nil && s.runID != "" {
+		if err := s.a.Reporter.ReportStream(ctx, s.cameraID, s.runID, r); err != nil && ctx.Err() == nil {
+			s.a.Log.Warn("stream report not delivered", slog.String("camera_id", s.cameraID), slog.String("error", err.Error()))
+		}
+	}
+	now := s.a.now().UTC()
+	if prev.Streaming() && r.LastFrameAt.After(prev.LastFrameAt) {
+		// Keeps last_seen_at fresh, so the health schedule leaves a
+		// streaming camera alone.
+		s.a.markStreamOnline(ctx, s.cameraID, false)
+	}
+	if d := r.Counters.FramesDropped - prev.Counters.FramesDropped; d > 0 {
+		s.a.pipelineEvent(ctx, s.cameraID, now, "frames_dropped", "warn",
+			fmt.Sprintf("%d frames dropped: the provider is slower than the camera", d),
+			map[string]any{"dropped": d, "sent": r.Counters.FramesSent - prev.Counters.FramesSent})
+	}
+	if d := r.Counters.ProviderErrors - prev.Counters.ProviderErrors; d > 0 {
+		s.a.pipelineEvent(ctx, s.cameraID, now, "provider_error", "error",
+			fmt.Sprintf("the provider failed on %d frames", d),
+			map[string]any{"failed": d, "lastError": r.LastProviderError})
+	}
+	return r
+}
+
+// markStreamOnline records that the camera's stream delivers frames;
+// first logs the stream's start as a pipeline event.
+func (a *Activities) markStreamOnline(ctx context.Context, cameraID string, first bool) {
+	now := a.now()
+	ch, err := store.RecordCameraHealth(ctx, a.DB, cameraID, camera.HealthOnline, "", nil, now)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.Log.Warn("camera health not recorded", slog.String("camera_id", cameraID), slog.String("error", err.Error()))
+		}
+		return
+	}
+	if first {
+		a.pipelineEvent(ctx, cameraID, now.UTC(), "stream_started", "info", "camera stream delivers frames", nil)
+	}
+	if ch.Changed {
+		a.healthChanged(ctx, cameraID, ch.From, ch.To, "")
+	}
+}
+
+// MarkCameraStreamInput records a stream failure on its camera.
+type MarkCameraStreamInput struct {
+	CameraID string
+	// Code is the failure's class (an ffmpeg code); Message its text.
+	Code, Message string
+	// Attempt is the failure's number since the stream last worked.
+	Attempt int
+	// RetryIn is how long until the next attempt.
+	RetryIn time.Duration
+}
+
+// MarkCameraStreamFailed marks the camera offline (error for a failure
+// that retrying will not mend) and logs the failure as a pipeline event.
+func (a *Activities) MarkCameraStreamFailed(ctx context.Context, in MarkCameraStreamInput) (HealthChangeResult, error) {
+	health := camera.HealthOffline
+	if in.Code == ErrTypeUnsupportedCodec || in.Code == ErrTypeInvalidInput {
+		health = camera.HealthError
+	}
+	now := a.now()
+	ch, err := store.RecordCameraHealth(ctx, a.DB, in.CameraID, health, in.Message, nil, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return HealthChangeResult{}, temporal.NewNonRetryableApplicationError("camera no longer exists", ErrTypeCameraNotFound, nil)
+	}
+	if err != nil {
+		return HealthChangeResult{}, err
+	}
+	a.pipelineEvent(ctx, in.CameraID, now.UTC(), "stream_failed", "error", in.Message, map[string]any{
+		"code": in.Code, "attempt": in.Attempt, "retryInMs": in.RetryIn.Milliseconds(),
+	})
+	if ch.Changed {
+		a.healthChanged(ctx, in.CameraID, ch.From, ch.To, in.Message)
+	}
+	return HealthChangeResult{Changed: ch.Changed, From: ch.From, To: ch.To}, nil
+}
+
+// healthChanged logs and publishes a camera's health change.
+func (a *Activities) healthChanged(ctx context.Context, cameraID, from, to, message string) {
+	a.Log.Info("camera health changed", slog.String("camera_id", cameraID), slog.String("from", from), slog.String("to", to))
+	a.publish(ctx, live.ChannelCameras, live.Event{Type: "camera.health", Data: map[string]string{
+		"cameraId": cameraID, "from": from, "to": to, "message": message,
+	}})
+}
+
+// pipelineEvent records an entry of the detection event log; the log is a
+// diagnostic, so a failure to write it is only logged.
+func (a *Activities) pipelineEvent(ctx context.Context, cameraID string, at time.Time, kind, level, msg string, details map[string]any) {
+	ev := &store.DetectionEvent{OccurredAt: at, CameraID: &cameraID, Kind: kind, Level: level, Message: msg}
+	if details != nil {
+		ev.Details, _ = json.Marshal(details)
+	}
+	if err := store.InsertDetectionEvent(ctx, a.DB, ev); err != nil && ctx.Err() == nil {
+		a.Log.Warn("detection event not recorded", slog.String("camera_id", cameraID), slog.String("kind", kind), slog.String("error", err.Error()))
+	}
+}

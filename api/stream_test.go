@@ -1,0 +1,177 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/testenv"
+	"github.com/rollcall/rollcall/workflows"
+)
+
+// writePhoto stores a picture for the camera server to loop.
+func writePhoto(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// readEvent reads WebSocket messages until an event on channel (or on one
+// of its "channel:<id>" children) arrives, or fails the test after within.
+func readEvent(t *testing.T, c *websocket.Conn, channel string, within time.Duration) map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("no %s event within %s: %v", channel, within, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		if ch, _ := m["channel"].(string); m["type"] == "event" && (ch == channel || strings.HasPrefix(ch, channel+":")) {
+			return m
+		}
+	}
+}
+
+type liveDetectionJSON struct {
+	ID            string  `json:"id"`
+	CameraID      string  `json:"cameraId"`
+	Known         bool    `json:"known"`
+	FaceProfileID string  `json:"faceProfileId"`
+	Name          string  `json:"name"`
+	Similarity    float64 `json:"similarity"`
+	Box           [4]int  `json:"box"`
+}
+
+// waitStreamStatus polls the stream workflow's status until ok says so.
+func (h *harness) waitStreamStatus(cameraID string, within time.Duration, ok func(workflows.CameraStreamStatus) bool) workflows.CameraStreamStatus {
+	h.t.Helper()
+	deadline := time.Now().Add(within)
+	var st workflows.CameraStreamStatus
+	var err error
+	for time.Now().Before(deadline) {
+		if st, err = h.streams.Status(context.Background(), cameraID); err == nil && ok(st) {
+			return st
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	h.t.Fatalf("stream of %s: status %+v (%v)", cameraID, st, err)
+	return st
+}
+
+// Activating a camera that shows a registered person makes Rollcall sample
+// it, recognise the person and show them live; a camera showing a stranger
+// yields unknown detections only; deactivating stops the stream.
+func TestLiveRecognitionEndToEnd(t *testing.T) {
+	h := newHarness(t)
+	hubReplica := h.mustStartReplica() // the API process the dashboard talks to
+	h.live = hubReplica.hub            // the worker publishes through Redis too
+	h.startWorker()
+	_, op := h.mustUserToken("oscar", auth.RoleOperator)
+	_, viewer := h.mustUserToken("vera", auth.RoleViewer)
+
+	ct, body := multipartBody(t, map[string]string{"employeeCode": "EMP-77", "name": "Grace Hopper"},
+		[]formFile{{"a.jpg", "image/jpeg", photo(77, 0)}, {"b.jpg", "image/jpeg", photo(77, 1)}, {"c.jpg", "image/jpeg", photo(77, 2)}})
+	var person faceJSON
+	_ = json.Unmarshal(h.postForm(op, "/api/v1/faces", ct, body).Body.Bytes(), &person)
+	h.waitFaceStatus(op, person.ID, "active")
+
+	srv := testenv.StartCameraServer(t,
+		"--image-mount", "/known="+writePhoto(t, "known.jpg", photo(77, 4)),
+		"--image-mount", "/stranger="+writePhoto(t, "stranger.jpg", photo(4040, 1)))
+
+	ws := dialWS(t, hubReplica.url, "Authorization", "Bearer "+viewer)
+	sendWS(t, ws, `{"type":"subscribe","id":"1","channels":["detections","cameras"]}`)
+	expectWS(t, ws, map[string]any{"type": "ack", "id": "1"})
+
+	start := time.Now()
+	cam := h.mustCreateCamera(op, map[string]any{"name": "Lobby", "url": srv.URL("/known"), "state": "active", "fps": 2})
+
+	t.Cleanup(func() {
+		if t.Failed() {
+			st, err := h.streams.Status(context.Background(), cam.ID)
+			t.Logf("stream status at failure: %+v (%v)", st, err)
+		}
+	})
+	ev := readEvent(t, ws, "detections", 30*time.Second)
+	if ev["channel"] != "detections:"+cam.ID {
+		t.Fatalf("event on %v", ev["channel"])
+	}
+	var shown []liveDetectionJSON
+	raw, _ := json.Marshal(ev["data"])
+	_ = json.Unmarshal(raw, &shown)
+	if len(shown) != 1 || !shown[0].Known || shown[0].FaceProfileID != person.ID || shown[0].Name != "Grace Hopper" || shown[0].CameraID != cam.ID {
+		t.Fatalf("live event: %s", raw)
+	}
+	t.Logf("first live detection %s after activation", time.Since(start).Round(time.Millisecond))
+
+	res := h.as(viewer, "GET", "/api/v1/detections/live?cameraId="+cam.ID, nil)
+	if res.Code != 200 {
+		t.Fatalf("live: %d %s", res.Code, res.Body)
+	}
+	var view struct {
+		Cameras []struct {
+			CameraID   string              `json:"cameraId"`
+			Detections []liveDetectionJSON `json:"detections"`
+		} `json:"cameras"`
+	}
+	_ = json.Unmarshal(res.Body.Bytes(), &view)
+	if len(view.Cameras) != 1 || len(view.Cameras[0].Detections) == 0 || view.Cameras[0].Detections[0].FaceProfileID != person.ID {
+		t.Fatalf("live view: %s", res.Body)
+	}
+
+	st := h.waitStreamStatus(cam.ID, 10*time.Second, func(s workflows.CameraStreamStatus) bool {
+		return s.State == workflows.StreamStreaming && s.Counters.Known > 0
+	})
+	if st.Counters.FramesRead < st.Counters.FramesSent || st.LastFrameAt == nil || st.Sessions != 1 {
+		t.Fatalf("status: %+v", st)
+	}
+	if c := h.mustGetCamera(op, cam.ID); c.Health != "online" {
+		t.Fatalf("camera health %q, want online", c.Health)
+	}
+
+	// Someone nobody registered.
+	stranger := h.mustCreateCamera(op, map[string]any{"name": "Back door", "url": srv.URL("/stranger"), "state": "active", "fps": 2})
+	h.waitStreamStatus(stranger.ID, 30*time.Second, func(s workflows.CameraStreamStatus) bool { return s.Counters.Faces >= 2 })
+	ctx := context.Background()
+	deadline := time.Now().Add(5 * time.Second)
+	var faces, known int
+	for faces < 2 && time.Now().Before(deadline) {
+		if err := h.db.QueryRowContext(ctx, "SELECT count(*), count(*) FILTER (WHERE known OR face_profile_id IS NOT NULL) FROM detections WHERE camera_id = ? AND source = 'stream'", stranger.ID).Scan(&faces, &known); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if faces < 2 || known != 0 {
+		t.Fatalf("stranger camera: %d detections stored, %d known; want ≥2, 0 known", faces, known)
+	}
+	if err := h.db.QueryRowContext(ctx, "SELECT count(*) FILTER (WHERE face_profile_id = ?) FROM detections WHERE camera_id = ?", person.ID, cam.ID).Scan(&known); err != nil || known == 0 {
+		t.Fatalf("known camera: %d stored detections of the person (%v)", known, err)
+	}
+
+	// Deactivating stops the stream cleanly.
+	if res := h.as(op, "PATCH", "/api/v1/cameras/"+cam.ID+"/state", map[string]any{"state": "inactive"}); res.Code != 200 {
+		t.Fatalf("deactivate: %d %s", res.Code, res.Body)
+	}
+	h.waitStream(cam.ID, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED)
+	var started int
+	_ = h.db.QueryRowContext(ctx, "SELECT count(*) FROM detection_event_logs WHERE camera_id = ? AND kind = 'stream_started'", cam.ID).Scan(&started)
+	if started != 1 {
+		t.Fatalf("stream_started events: %d, want 1", started)
+	}
+}
