@@ -37,7 +37,7 @@ type Activities struct {
 	Reporter StreamReporter
 	Writer   *DetectionWriter
 	Stream   StreamSettings
-	Now    func() time.Time
+	Now      func() time.Time
 }
 
 // Publisher publishes live events (live.Hub).

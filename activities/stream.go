@@ -306,7 +306,7 @@ func (s *stream) recognize(ctx context.Context, f ffmpeg.Frame) {
 	prov, err := s.provider(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			s.providerFailed("provider configuration: "+err.Error())
+			s.providerFailed("provider configuration: " + err.Error())
 		}
 		return
 	}
