@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -29,8 +30,11 @@ import (
 )
 
 const (
-	cameraStreamHistoryFile = "testdata/camera_stream_history.json"
-	cameraProbeHistoryFile  = "testdata/camera_probe_history.json"
+	// cameraStreamHistoryFile is a run from before sampling (DefaultVersion
+	// of "stream-sampling"); cameraStreamSamplingHistoryFile one of version 1.
+	cameraStreamHistoryFile         = "testdata/camera_stream_history.json"
+	cameraStreamSamplingHistoryFile = "testdata/camera_stream_sampling_history.json"
+	cameraProbeHistoryFile          = "testdata/camera_probe_history.json"
 )
 
 // TestCameraWorkflowsReplayRecordedHistories fails when a change to a
@@ -41,6 +45,7 @@ func TestCameraWorkflowsReplayRecordedHistories(t *testing.T) {
 		workflow any
 	}{
 		{cameraStreamHistoryFile, workflows.CameraStreamWorkflow},
+		{cameraStreamSamplingHistoryFile, workflows.CameraStreamWorkflow},
 		{cameraProbeHistoryFile, workflows.CameraProbeWorkflow},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
@@ -52,10 +57,13 @@ func TestCameraWorkflowsReplayRecordedHistories(t *testing.T) {
 	}
 }
 
-// TestRecordCameraStreamHistory rewrites testdata/camera_stream_history.json
-// from a real run on the stack's Temporal server: start, two reconfigure
-// signals, pause, resume, cancel. Run it only when the workflow changed on
-// purpose (behind workflow.GetVersion):
+// TestRecordCameraStreamHistory rewrites
+// testdata/camera_stream_sampling_history.json from a real run on the
+// stack's Temporal server, with stand-ins for the stream activities: a
+// first session failing (camera marked offline, backoff), a second one
+// streaming and reporting, a reconfigure, a pause, a resume and a cancel.
+// Run it only when the workflow changed on purpose (behind
+// workflow.GetVersion):
 //
 //	ROLLCALL_RECORD_HISTORY=1 go test -run TestRecordCameraStreamHistory ./workflows/
 func TestRecordCameraStreamHistory(t *testing.T) {
@@ -66,8 +74,29 @@ func TestRecordCameraStreamHistory(t *testing.T) {
 	defer cancel()
 	c := mustDialRecorder(t)
 	taskQueue := "record-camera-stream-" + randomSuffix()
-	w := worker.New(c, taskQueue, worker.Options{})
+	w := worker.New(c, taskQueue, worker.Options{MaxHeartbeatThrottleInterval: 100 * time.Millisecond})
 	w.RegisterWorkflow(workflows.CameraStreamWorkflow)
+	w.RegisterActivityWithOptions(func(ctx context.Context, in activities.StreamCameraInput) (activities.StreamReport, error) {
+		if in.Session == 1 {
+			return activities.StreamReport{}, temporal.NewApplicationError("camera unreachable", activities.ErrTypeUnreachable, activities.StreamReport{Session: 1})
+		}
+		info := activity.GetInfo(ctx)
+		r := activities.StreamReport{Session: in.Session, LastFrameAt: time.Now().UTC(), Counters: activities.StreamCounters{FramesRead: 5, FramesSent: 4, FramesDropped: 1, Faces: 2, Known: 1}}
+		if err := c.SignalWorkflow(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, workflows.SignalCameraStreamReport, r); err != nil {
+			return r, err
+		}
+		for {
+			activity.RecordHeartbeat(ctx, r)
+			select {
+			case <-ctx.Done():
+				return r, ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}, activity.RegisterOptions{Name: "StreamCamera"})
+	w.RegisterActivityWithOptions(func(context.Context, activities.MarkCameraStreamInput) (activities.HealthChangeResult, error) {
+		return activities.HealthChangeResult{Changed: true, From: "unknown", To: "offline"}, nil
+	}, activity.RegisterOptions{Name: "MarkCameraStreamFailed"})
 	require.NoError(t, w.Start())
 	defer w.Stop()
 
@@ -79,17 +108,24 @@ func TestRecordCameraStreamHistory(t *testing.T) {
 		t.Helper()
 		require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), run.GetRunID(), name, nil))
 	}
+	mustReachStatus(t, c, run, func(st workflows.CameraStreamStatus) bool {
+		return st.State == workflows.StreamStreaming && st.Sessions == 2
+	})
 	signal(workflows.SignalCameraReconfigure)
-	signal(workflows.SignalCameraReconfigure)
+	mustReachStatus(t, c, run, func(st workflows.CameraStreamStatus) bool {
+		return st.State == workflows.StreamStreaming && st.Sessions == 3
+	})
 	signal(workflows.SignalCameraPause)
-	mustReachStatus(t, c, run, "paused", 2)
+	mustReachStatus(t, c, run, func(st workflows.CameraStreamStatus) bool { return st.State == workflows.StreamPaused })
 	signal(workflows.SignalCameraResume)
-	mustReachStatus(t, c, run, "waiting", 2)
+	mustReachStatus(t, c, run, func(st workflows.CameraStreamStatus) bool {
+		return st.State == workflows.StreamStreaming && st.Sessions == 4
+	})
 	require.NoError(t, c.CancelWorkflow(ctx, run.GetID(), run.GetRunID()))
 	var canceled *temporal.CanceledError
 	require.ErrorAs(t, run.Get(ctx, nil), &canceled)
 
-	mustWriteHistory(t, c, run, cameraStreamHistoryFile)
+	mustWriteHistory(t, c, run, cameraStreamSamplingHistoryFile)
 }
 
 // TestRecordCameraProbeHistory rewrites testdata/camera_probe_history.json
@@ -148,21 +184,21 @@ func mustDialRecorder(tb testing.TB) client.Client {
 	return c
 }
 
-// mustReachStatus waits until the stream workflow reports state and count,
+// mustReachStatus waits until the stream workflow's status satisfies ok,
 // so the signals before it are in its history.
-func mustReachStatus(tb testing.TB, c client.Client, run client.WorkflowRun, state string, reconfigured int) {
+func mustReachStatus(tb testing.TB, c client.Client, run client.WorkflowRun, ok func(workflows.CameraStreamStatus) bool) {
 	tb.Helper()
 	var st workflows.CameraStreamStatus
-	for range 50 {
+	for range 100 {
 		v, err := c.QueryWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.QueryCameraStreamStatus)
 		require.NoError(tb, err)
 		require.NoError(tb, v.Get(&st))
-		if st.State == state && st.Reconfigured == reconfigured {
+		if ok(st) {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	tb.Fatalf("stream status %+v, want state %s after %d reconfigures", st, state, reconfigured)
+	tb.Fatalf("stream status %+v never reached", st)
 }
 
 // mustWriteHistory stores the full history of a finished run as JSON.

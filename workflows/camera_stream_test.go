@@ -22,6 +22,9 @@ const streamCameraID = "7d3c9a4e-0000-4000-8000-000000000003"
 // streamStart is the workflow clock's start, far from the wall clock.
 var streamStart = time.Date(2031, 9, 10, 11, 0, 0, 0, time.UTC)
 
+// CameraStreamWorkflowSuite tests the stream workflow of runs started
+// before sampling existed (DefaultVersion of "stream-sampling"), kept for
+// their replay: it only follows signals.
 type CameraStreamWorkflowSuite struct {
 	suite.Suite
 	testsuite.WorkflowTestSuite
@@ -33,6 +36,7 @@ func TestCameraStreamWorkflow(t *testing.T) { suite.Run(t, new(CameraStreamWorkf
 func (s *CameraStreamWorkflowSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.SetStartTime(streamStart)
+	s.env.OnGetVersion("stream-sampling", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 }
 
 // signalAt sends n signals of one name at start+d of the workflow clock.

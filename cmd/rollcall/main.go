@@ -21,6 +21,7 @@ Usage:
   rollcall migrate up|down|status
   rollcall seed                  create the roles and the first admin
   rollcall provider              serve the built-in reference face provider (demos, tests)
+  rollcall demo-images DIR       write the demo person's camera still and enrolment photos into DIR
   rollcall version
 
 Configuration comes from ROLLCALL_* environment variables; see .env.example.
@@ -69,6 +70,8 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	case "provider":
 		// The reference provider needs none of Rollcall's configuration.
 		return runProviderWith(ctx, rest, getenv, stdout, ready)
+	case "demo-images":
+		return runDemoImages(rest, stdout)
 	case "serve", "worker", "all", "migrate", "seed":
 	default:
 		return usageError("unknown command " + cmd)

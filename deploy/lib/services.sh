@@ -116,18 +116,38 @@ camera_verify() {
 	[[ $out == h264,640,480 ]] || fail camera "/secure with credentials gave '$out'"
 }
 
+# camera_serves_args PID: the running server was started with every word of
+# CAMERA_ARGS, so it serves every mount asked for (it may serve more). A
+# changed mounts.json under the same name is not noticed.
+camera_serves_args() {
+	local -a running
+	local want have
+	mapfile -d '' -t running <"/proc/$1/cmdline" 2>/dev/null || return 1
+	for want in "${CAMERA_ARGS[@]}"; do
+		for have in "${running[@]}"; do
+			[[ $have == "$want" ]] && continue 2
+		done
+		return 1
+	done
+}
+
 start_camera() {
+	camera_args
 	if is_running camera camera_server.py "$RTSP_PORT"; then
-		report camera up "rtsp://$HOST:$RTSP_PORT (already running, pid $(pid_of camera))"
-		return 0
+		if camera_serves_args "$(pid_of camera)"; then
+			report camera up "rtsp://$HOST:$RTSP_PORT (already running, pid $(pid_of camera))"
+			return 0
+		fi
+		# Mounts are fixed at start: restart to add the ones asked for.
+		info "camera: restarting to serve ${ROLLCALL_CAMERA_ARGS:-deploy/rtsp/mounts.json}"
+		stop_camera
 	fi
 	ensure_port_free camera "$RTSP_PORT"
-	camera_args
 	spawn camera "$SYS_PYTHON" -u "$CAMERA_SCRIPT" "${CAMERA_ARGS[@]}"
 	wait_up camera camera_server.py 10 port_open "$RTSP_PORT" || fail camera "camera_server.py did not listen on :$RTSP_PORT within 5s"
 	wait_up camera camera_server.py 30 camera_healthy || fail camera "ffprobe of /cam1 did not report h264 640x480 within 30s"
 	camera_verify
-	report camera up "rtsp://$HOST:$RTSP_PORT /cam1 /cam2 /secure($CAM_USER) (pid $(pid_of camera))"
+	report camera up "rtsp://$HOST:$RTSP_PORT /cam1 /cam2 /secure($CAM_USER)${ROLLCALL_CAMERA_ARGS:+ $ROLLCALL_CAMERA_ARGS} (pid $(pid_of camera))"
 }
 
 stop_camera() { stop_pid camera camera_server.py 10; }
