@@ -24,6 +24,7 @@ import (
 	"github.com/rollcall/rollcall/internal/revoke"
 	"github.com/rollcall/rollcall/internal/secrets"
 	"github.com/rollcall/rollcall/store"
+	"github.com/rollcall/rollcall/workflows"
 )
 
 // Version is reported in the OpenAPI document; set by main at build time.
@@ -56,11 +57,17 @@ type Deps struct {
 	Now    func() time.Time
 }
 
-// StreamControl starts, stops and reconfigures camera stream workflows.
+// StreamControl starts, stops, reconfigures, pauses, resumes and queries
+// camera stream workflows (temporal.Streams).
 type StreamControl interface {
 	Start(ctx context.Context, cameraID string) error
 	Stop(ctx context.Context, cameraID string) error
 	Reconfigure(ctx context.Context, cameraID string) error
+	Pause(ctx context.Context, cameraID string) error
+	Resume(ctx context.Context, cameraID string) error
+	// Status returns rctemporal.ErrStreamNotRunning for a camera without a
+	// running stream.
+	Status(ctx context.Context, cameraID string) (workflows.CameraStreamStatus, error)
 }
 
 // Versions tells the current version of a cached resource.
@@ -176,6 +183,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerAudit(v1, s)
 	registerCameras(v1, s)
 	registerCameraActions(v1, s)
+	registerCameraStream(v1, s)
 	registerCameraFiles(v1, s)
 	registerFaces(v1, s)
 	registerProviders(v1, s)

@@ -164,6 +164,27 @@ func TestLiveRecognitionEndToEnd(t *testing.T) {
 		t.Fatalf("known camera: %d stored detections of the person (%v)", known, err)
 	}
 
+	// Operators pause and resume the stream; viewers see its state.
+	var stream struct {
+		Running bool                          `json:"running"`
+		Status  *workflows.CameraStreamStatus `json:"status"`
+	}
+	res = h.as(viewer, "GET", "/api/v1/cameras/"+cam.ID+"/stream", nil)
+	_ = json.Unmarshal(res.Body.Bytes(), &stream)
+	if res.Code != 200 || !stream.Running || stream.Status == nil || stream.Status.State != workflows.StreamStreaming || stream.Status.Counters.Known == 0 {
+		t.Fatalf("stream: %d %s", res.Code, res.Body)
+	}
+	if res := h.as(op, "POST", "/api/v1/cameras/"+cam.ID+"/stream/pause", nil); res.Code != 202 {
+		t.Fatalf("pause: %d %s", res.Code, res.Body)
+	}
+	h.waitStreamStatus(cam.ID, 10*time.Second, func(s workflows.CameraStreamStatus) bool { return s.State == workflows.StreamPaused })
+	if res := h.as(op, "POST", "/api/v1/cameras/"+cam.ID+"/stream/resume", nil); res.Code != 202 {
+		t.Fatalf("resume: %d %s", res.Code, res.Body)
+	}
+	h.waitStreamStatus(cam.ID, 15*time.Second, func(s workflows.CameraStreamStatus) bool {
+		return s.State == workflows.StreamStreaming && s.Sessions == 2
+	})
+
 	// Deactivating stops the stream cleanly.
 	if res := h.as(op, "PATCH", "/api/v1/cameras/"+cam.ID+"/state", map[string]any{"state": "inactive"}); res.Code != 200 {
 		t.Fatalf("deactivate: %d %s", res.Code, res.Body)
@@ -171,7 +192,16 @@ func TestLiveRecognitionEndToEnd(t *testing.T) {
 	h.waitStream(cam.ID, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED)
 	var started int
 	_ = h.db.QueryRowContext(ctx, "SELECT count(*) FROM detection_event_logs WHERE camera_id = ? AND kind = 'stream_started'", cam.ID).Scan(&started)
-	if started != 1 {
-		t.Fatalf("stream_started events: %d, want 1", started)
+	if started != 2 {
+		t.Fatalf("stream_started events: %d, want 2 (before the pause and after)", started)
+	}
+	res = h.as(viewer, "GET", "/api/v1/cameras/"+cam.ID+"/stream", nil)
+	stream.Running, stream.Status = true, nil
+	_ = json.Unmarshal(res.Body.Bytes(), &stream)
+	if res.Code != 200 || stream.Running || stream.Status != nil {
+		t.Fatalf("stream of an inactive camera: %d %s", res.Code, res.Body)
+	}
+	if res := h.as(op, "POST", "/api/v1/cameras/"+cam.ID+"/stream/pause", nil); res.Code != 409 || res.json(t)["code"] != "stream-not-running" {
+		t.Fatalf("pause of an inactive camera: %d %s", res.Code, res.Body)
 	}
 }

@@ -81,14 +81,18 @@ func (s *Streams) signal(ctx context.Context, cameraID, name string, arg any) er
 // Status queries a camera's running stream; ErrStreamNotRunning if none.
 func (s *Streams) Status(ctx context.Context, cameraID string) (workflows.CameraStreamStatus, error) {
 	var st workflows.CameraStreamStatus
-	v, err := s.Client.QueryWorkflow(ctx, workflows.CameraStreamWorkflowID(cameraID), "", workflows.QueryCameraStreamStatus)
-	if isGone(err) {
+	resp, err := s.Client.QueryWorkflowWithOptions(ctx, &client.QueryWorkflowWithOptionsRequest{
+		WorkflowID: workflows.CameraStreamWorkflowID(cameraID), QueryType: workflows.QueryCameraStreamStatus,
+		// A closed run would still answer, with its last state.
+		QueryRejectCondition: enumspb.QUERY_REJECT_CONDITION_NOT_OPEN,
+	})
+	if isGone(err) || err == nil && resp.QueryRejected != nil {
 		return st, ErrStreamNotRunning
 	}
 	if err != nil {
 		return st, fmt.Errorf("temporal: query camera stream %s: %w", cameraID, err)
 	}
-	if err := v.Get(&st); err != nil {
+	if err := resp.QueryResult.Get(&st); err != nil {
 		return st, fmt.Errorf("temporal: camera stream %s status: %w", cameraID, err)
 	}
 	return st, nil
