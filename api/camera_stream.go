@@ -39,7 +39,7 @@ func registerCameraStream(api huma.API, s *Server) {
 		s.pauseCameraStream)
 	register(api, op{ID: "resume-camera-stream", Method: http.MethodPost, Path: "/cameras/{id}/stream/resume", Tag: "Cameras", Perm: auth.PermCamerasWrite,
 		Summary: "Sample a paused camera again", Status: http.StatusAccepted,
-		Desc:    "Signals the stream workflow to open the stream again. 409 stream-not-running if the camera is not active."},
+		Desc: "Signals the stream workflow to open the stream again. 409 stream-not-running if the camera is not active."},
 		s.resumeCameraStream)
 }
 
