@@ -138,6 +138,9 @@ const (
 // first frame marks the camera online. A failure is an application error
 // typed by its camera error class, with the last StreamReport as details.
 func (a *Activities) StreamCamera(ctx context.Context, in StreamCameraInput) (StreamReport, error) {
+	if a.Sampler == nil || a.Writer == nil {
+		return StreamReport{}, temporal.NewNonRetryableApplicationError("this worker cannot stream cameras: no sampler or detection writer", "WorkerMisconfigured", nil)
+	}
 	set := a.Stream.withDefaults()
 	c, err := store.FindCameraByID(ctx, a.DB, in.CameraID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -188,6 +191,8 @@ type stream struct {
 	lastErr  string
 	lastData []byte // the previous frame, to skip repeats
 
+	stopSampler context.CancelCauseFunc // ends the current FFmpeg run
+
 	online atomic.Bool
 	wake   chan struct{} // first frame read: report now
 
@@ -195,6 +200,13 @@ type stream struct {
 	prov   provider.Provider
 	provAt time.Time
 }
+
+// Key-frame-only decoding is given up when, after sparseCheckAfter frames,
+// more than half were repeats of the previous frame: the camera's key
+// frames are sparser than the sampling rate.
+const sparseCheckAfter = 10
+
+var errSparseKeyframes = errors.New("camera key frames are sparser than the sampling rate")
 
 // providerRefresh is how often a stream looks for a new provider
 // configuration.
@@ -233,7 +245,25 @@ func (s *stream) run(ctx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleOp
 	}
 	wg.Go(func() { s.reportLoop(ctx) })
 
-	err := s.a.Sampler.Sample(ctx, fin, opts, s.onFrame)
+	var err error
+	for {
+		sctx, stopSampler := context.WithCancelCause(ctx)
+		s.mu.Lock()
+		s.stopSampler = stopSampler
+		s.mu.Unlock()
+		err = s.a.Sampler.Sample(sctx, fin, opts, s.onFrame)
+		stopSampler(nil)
+		if !errors.Is(context.Cause(sctx), errSparseKeyframes) || ctx.Err() != nil {
+			break
+		}
+		// The camera sends key frames less often than it is sampled:
+		// decode every frame instead (it costs more CPU).
+		opts.KeyframesOnly = false
+		r := s.report()
+		s.a.pipelineEvent(ctx, s.cameraID, s.a.now().UTC(), "keyframes_sparse", "info",
+			"the camera sends key frames less often than it is sampled; decoding every frame",
+			map[string]any{"framesRead": r.Counters.FramesRead, "framesRepeated": r.Counters.FramesRepeated, "fps": opts.FPS})
+	}
 	cancel()
 	wg.Wait()
 	rep := s.report()
@@ -259,7 +289,14 @@ func (s *stream) onFrame(f ffmpeg.Frame) {
 	} else {
 		s.lastData = f.Data
 	}
+	var switchDecoding context.CancelCauseFunc
+	if s.keyframes && s.counters.FramesRead >= sparseCheckAfter && 2*s.counters.FramesRepeated > s.counters.FramesRead {
+		s.keyframes, switchDecoding = false, s.stopSampler
+	}
 	s.mu.Unlock()
+	if switchDecoding != nil {
+		switchDecoding(errSparseKeyframes)
+	}
 	if s.online.CompareAndSwap(false, true) {
 		select {
 		case s.wake <- struct{}{}:
