@@ -334,6 +334,9 @@ func (s *stream) recognizeLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case f := <-s.slot:
+			if ctx.Err() != nil {
+				return // select picks at random when both are ready
+			}
 			s.recognize(ctx, f)
 		}
 	}
@@ -485,7 +488,9 @@ type MarkCameraStreamInput struct {
 }
 
 // MarkCameraStreamFailed marks the camera offline (error for a failure
-// that retrying will not mend) and logs the failure as a pipeline event.
+// that retrying will not mend) at every failed attempt, and logs the
+// outage as a pipeline event at its first attempt (or when the health
+// changed, e.g. after a probe found the camera online meanwhile).
 func (a *Activities) MarkCameraStreamFailed(ctx context.Context, in MarkCameraStreamInput) (HealthChangeResult, error) {
 	health := camera.HealthOffline
 	if in.Code == ErrTypeUnsupportedCodec || in.Code == ErrTypeInvalidInput {
@@ -499,9 +504,11 @@ func (a *Activities) MarkCameraStreamFailed(ctx context.Context, in MarkCameraSt
 	if err != nil {
 		return HealthChangeResult{}, err
 	}
-	a.pipelineEvent(ctx, in.CameraID, now.UTC(), "stream_failed", "error", in.Message, map[string]any{
-		"code": in.Code, "attempt": in.Attempt, "retryInMs": in.RetryIn.Milliseconds(),
-	})
+	if in.Attempt <= 1 || ch.Changed { // an outage is logged once, not per retry
+		a.pipelineEvent(ctx, in.CameraID, now.UTC(), "stream_failed", "error", in.Message, map[string]any{
+			"code": in.Code, "attempt": in.Attempt, "retryInMs": in.RetryIn.Milliseconds(),
+		})
+	}
 	if ch.Changed {
 		a.healthChanged(ctx, in.CameraID, ch.From, ch.To, in.Message)
 	}

@@ -175,6 +175,11 @@ func workflowError(err error) error {
 			return newProblem(http.StatusBadGateway, "camera-stream-not-found", appErr.Message())
 		case activities.IsCameraErrorType(t):
 			return newProblem(http.StatusBadGateway, "camera-"+strings.ReplaceAll(t, "_", "-"), appErr.Message())
+		case t == activities.ErrTypeProviderConfig:
+			return newProblem(http.StatusConflict, CodeProviderConfig, appErr.Message())
+		case strings.HasPrefix(t, "provider_"):
+			// The provider's own failure (its messages never carry the API key).
+			return newProblem(http.StatusBadGateway, strings.ReplaceAll(t, "_", "-"), appErr.Message())
 		}
 	}
 	var timeoutErr *temporal.TimeoutError

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -121,6 +122,11 @@ func (s *Server) importCameras(ctx context.Context, in *ImportCamerasInput) (*Im
 			s.startStream(ctx, c.ID)
 		case c.State != camera.StateActive && prev == camera.StateActive:
 			s.stopStream(ctx, c.ID)
+		case c.State == camera.StateActive && prev == camera.StateActive:
+			// Updated while active: the stream reopens with the new settings.
+			if err := s.streams.Reconfigure(ctx, c.ID); err != nil {
+				s.log.WarnContext(ctx, "camera stream not told to reconfigure", slog.String("camera_id", c.ID), slog.String("error", err.Error()))
+			}
 		}
 	}
 	return out, nil

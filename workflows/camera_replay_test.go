@@ -34,7 +34,9 @@ const (
 	// of "stream-sampling"); cameraStreamSamplingHistoryFile one of version 1.
 	cameraStreamHistoryFile         = "testdata/camera_stream_history.json"
 	cameraStreamSamplingHistoryFile = "testdata/camera_stream_sampling_history.json"
-	cameraProbeHistoryFile          = "testdata/camera_probe_history.json"
+	// cameraStreamMarkingHistoryFile adds "stream-mark-every-failure" 1.
+	cameraStreamMarkingHistoryFile = "testdata/camera_stream_marking_history.json"
+	cameraProbeHistoryFile         = "testdata/camera_probe_history.json"
 )
 
 // TestCameraWorkflowsReplayRecordedHistories fails when a change to a
@@ -46,6 +48,7 @@ func TestCameraWorkflowsReplayRecordedHistories(t *testing.T) {
 	}{
 		{cameraStreamHistoryFile, workflows.CameraStreamWorkflow},
 		{cameraStreamSamplingHistoryFile, workflows.CameraStreamWorkflow},
+		{cameraStreamMarkingHistoryFile, workflows.CameraStreamWorkflow},
 		{cameraProbeHistoryFile, workflows.CameraProbeWorkflow},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
@@ -57,10 +60,11 @@ func TestCameraWorkflowsReplayRecordedHistories(t *testing.T) {
 	}
 }
 
-// TestRecordCameraStreamHistory rewrites
-// testdata/camera_stream_sampling_history.json from a real run on the
-// stack's Temporal server, with stand-ins for the stream activities: a
-// first session failing (camera marked offline, backoff), a second one
+// TestRecordCameraStreamHistory writes
+// testdata/camera_stream_marking_history.json (the newest version; older
+// recordings stay, for runs started by older workers) from a real run on the
+// stack's Temporal server, with stand-ins for the stream activities: two
+// sessions failing (camera marked offline twice, backoff), a third one
 // streaming and reporting, a reconfigure, a pause, a resume and a cancel.
 // Run it only when the workflow changed on purpose (behind
 // workflow.GetVersion):
@@ -77,8 +81,8 @@ func TestRecordCameraStreamHistory(t *testing.T) {
 	w := worker.New(c, taskQueue, worker.Options{MaxHeartbeatThrottleInterval: 100 * time.Millisecond})
 	w.RegisterWorkflow(workflows.CameraStreamWorkflow)
 	w.RegisterActivityWithOptions(func(ctx context.Context, in activities.StreamCameraInput) (activities.StreamReport, error) {
-		if in.Session == 1 {
-			return activities.StreamReport{}, temporal.NewApplicationError("camera unreachable", activities.ErrTypeUnreachable, activities.StreamReport{Session: 1})
+		if in.Session <= 2 {
+			return activities.StreamReport{}, temporal.NewApplicationError("camera unreachable", activities.ErrTypeUnreachable, activities.StreamReport{Session: in.Session})
 		}
 		info := activity.GetInfo(ctx)
 		r := activities.StreamReport{Session: in.Session, LastFrameAt: time.Now().UTC(), Counters: activities.StreamCounters{FramesRead: 5, FramesSent: 4, FramesDropped: 1, Faces: 2, Known: 1}}
@@ -109,23 +113,23 @@ func TestRecordCameraStreamHistory(t *testing.T) {
 		require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), run.GetRunID(), name, nil))
 	}
 	mustReachStatus(t, c, run, func(st workflows.CameraStreamStatus) bool {
-		return st.State == workflows.StreamStreaming && st.Sessions == 2
+		return st.State == workflows.StreamStreaming && st.Sessions == 3
 	})
 	signal(workflows.SignalCameraReconfigure)
 	mustReachStatus(t, c, run, func(st workflows.CameraStreamStatus) bool {
-		return st.State == workflows.StreamStreaming && st.Sessions == 3
+		return st.State == workflows.StreamStreaming && st.Sessions == 4
 	})
 	signal(workflows.SignalCameraPause)
 	mustReachStatus(t, c, run, func(st workflows.CameraStreamStatus) bool { return st.State == workflows.StreamPaused })
 	signal(workflows.SignalCameraResume)
 	mustReachStatus(t, c, run, func(st workflows.CameraStreamStatus) bool {
-		return st.State == workflows.StreamStreaming && st.Sessions == 4
+		return st.State == workflows.StreamStreaming && st.Sessions == 5
 	})
 	require.NoError(t, c.CancelWorkflow(ctx, run.GetID(), run.GetRunID()))
 	var canceled *temporal.CanceledError
 	require.ErrorAs(t, run.Get(ctx, nil), &canceled)
 
-	mustWriteHistory(t, c, run, cameraStreamSamplingHistoryFile)
+	mustWriteHistory(t, c, run, cameraStreamMarkingHistoryFile)
 }
 
 // TestRecordCameraProbeHistory rewrites testdata/camera_probe_history.json

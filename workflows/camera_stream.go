@@ -311,13 +311,17 @@ func (w *cameraStream) runSession(ctx workflow.Context) (done bool, err error) {
 func (w *cameraStream) foldSession(result activities.StreamReport, err error) {
 	last := w.current
 	var appErr *temporal.ApplicationError
-	if err == nil && result.Session == w.session {
+	var timeoutErr *temporal.TimeoutError
+	var r activities.StreamReport
+	switch {
+	case err == nil && result.Session == w.session:
 		last = result
-	} else if errors.As(err, &appErr) && appErr.HasDetails() {
-		var r activities.StreamReport
-		if appErr.Details(&r) == nil && r.Session == w.session && r.Counters.FramesRead >= last.Counters.FramesRead {
-			last = r
-		}
+	case errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&r) == nil:
+	case errors.As(err, &timeoutErr) && timeoutErr.HasLastHeartbeatDetails() && timeoutErr.LastHeartbeatDetails(&r) == nil:
+		// A worker that died left its counters in its last heartbeat.
+	}
+	if r.Session == w.session && r.Counters.FramesRead >= last.Counters.FramesRead {
+		last = r
 	}
 	w.totals = w.totals.Add(last.Counters)
 	w.current = activities.StreamReport{Session: w.session}
@@ -326,8 +330,8 @@ func (w *cameraStream) foldSession(result activities.StreamReport, err error) {
 	}
 }
 
-// failed handles a stream failure: the camera is marked offline (once per
-// outage), and the next attempt waits for the backoff, a reconfigure, a
+// failed handles a stream failure: the camera is marked offline, and the
+// next attempt waits for the backoff, a reconfigure, a
 // pause or a resume.
 func (w *cameraStream) failed(ctx workflow.Context, err error) (done bool, _ error) {
 	code, msg := "", err.Error()
@@ -354,7 +358,10 @@ func (w *cameraStream) failed(ctx workflow.Context, err error) (done bool, _ err
 	retryAt := workflow.Now(ctx).Add(wait)
 	w.status.Failures, w.status.LastError, w.status.LastErrorCode, w.status.RetryAt = w.failures, msg, code, &retryAt
 	w.setState(ctx, StreamReconnecting)
-	if activities.IsCameraErrorType(code) && !w.offline {
+	// Version 1 marks the camera at every failure, so a health probe that
+	// found it online meanwhile is corrected; before, once per outage.
+	everyFailure := workflow.GetVersion(ctx, "stream-mark-every-failure", workflow.DefaultVersion, 1) == 1
+	if activities.IsCameraErrorType(code) && (everyFailure || !w.offline) {
 		mctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 			StartToCloseTimeout: 30 * time.Second,
 			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 5,

@@ -178,9 +178,9 @@ func (s *StreamSamplingSuite) TestStatusFollowsReports() {
 }
 
 // A failing stream is retried with exponential backoff; the camera is
-// marked offline once per outage, and the backoff starts over once the
+// marked offline at every failure, and the backoff starts over once the
 // stream has delivered frames.
-func (s *StreamSamplingSuite) TestBackoffMarksOfflineOncePerOutage() {
+func (s *StreamSamplingSuite) TestBackoffMarksEveryFailure() {
 	s.plan(
 		sessionPlan{err: unreachable()},
 		sessionPlan{err: unreachable()},
@@ -203,11 +203,15 @@ func (s *StreamSamplingSuite) TestBackoffMarksOfflineOncePerOutage() {
 	h := 7*time.Second + time.Hour // session 4 ran an hour from 7 s
 	s.Equal([]time.Duration{0, time.Second, 3 * time.Second, 7 * time.Second, h, h + time.Second}, starts,
 		"backoff 1 s, 2 s, 4 s; after frames flowed it starts over at 1 s")
-	s.Require().Len(s.marks, 2, "one offline mark per outage")
-	s.Equal(activities.ErrTypeUnreachable, s.marks[0].Code)
-	s.Equal(1, s.marks[0].Attempt)
-	s.Equal(time.Second, s.marks[0].RetryIn)
-	s.Equal(1, s.marks[1].Attempt, "the second outage counts from 1 again")
+	s.Require().Len(s.marks, 4, "every failure marks the camera")
+	var attempts []int
+	var waits []time.Duration
+	for _, m := range s.marks {
+		s.Equal(activities.ErrTypeUnreachable, m.Code)
+		attempts, waits = append(attempts, m.Attempt), append(waits, m.RetryIn)
+	}
+	s.Equal([]int{1, 2, 3, 1}, attempts, "the second outage counts from 1 again")
+	s.Equal([]time.Duration{time.Second, 2 * time.Second, 4 * time.Second, time.Second}, waits)
 
 	s.Equal(StreamReconnecting, reconnecting.State)
 	s.Equal(3, reconnecting.Failures)
@@ -256,8 +260,8 @@ func (s *StreamSamplingSuite) TestPermanentFailureWaitsForReconfigure() {
 	s.Require().Len(s.sessions, 3)
 	s.Equal([]time.Duration{0, 5 * time.Minute, 7 * time.Minute}, []time.Duration{s.sessions[0].at, s.sessions[1].at, s.sessions[2].at},
 		"five minutes between permanent failures; a reconfigure retries at once")
-	s.Require().Len(s.marks, 1)
-	s.Equal(activities.ErrTypeAuthFailed, s.marks[0].Code)
+	s.Require().Len(s.marks, 2)
+	s.Equal(activities.ErrTypeAuthFailed, s.marks[1].Code)
 }
 
 // Reconfigure restarts the stream; pause stops it until resume.

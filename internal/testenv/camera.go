@@ -53,7 +53,7 @@ func (s *CameraServer) Start() {
 	}
 	script := filepath.Join(repoRoot(s.tb), "deploy", "rtsp", "camera_server.py")
 	cmd := exec.Command("/usr/bin/python3", append([]string{script, "--port", strconv.Itoa(s.Port)}, s.args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL} // no orphan when a test binary is killed
 	if err := cmd.Start(); err != nil {
 		s.tb.Fatalf("testenv: start camera server: %v", err)
 	}
