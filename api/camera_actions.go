@@ -179,7 +179,8 @@ func workflowError(err error) error {
 			return newProblem(http.StatusConflict, CodeProviderConfig, appErr.Message())
 		case strings.HasPrefix(t, "provider_"):
 			// The provider's own failure (its messages never carry the API key).
-			return newProblem(http.StatusBadGateway, strings.ReplaceAll(t, "_", "-"), appErr.Message())
+			class := strings.TrimPrefix(strings.TrimPrefix(t, "provider_"), "provider_") // provider_provider_error → error
+			return newProblem(http.StatusBadGateway, "provider-"+strings.ReplaceAll(class, "_", "-"), appErr.Message())
 		}
 	}
 	var timeoutErr *temporal.TimeoutError

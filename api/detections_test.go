@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/rollcall/rollcall/internal/auth"
@@ -104,5 +105,17 @@ func TestSendFrame(t *testing.T) {
 	}
 	if res := h.sendFrame(viewer, photo(77, 3), ""); res.Code != 403 {
 		t.Fatalf("viewer sends a frame: %d", res.Code)
+	}
+
+	// A provider that is not there: 502 with its class, never its key.
+	_, admin := h.mustUserToken("ada", auth.RoleAdmin)
+	put := map[string]any{"kind": "compreface", "url": "http://127.0.0.1:1/", "apiKey": "cf-Secret-Key-123", "similarityThreshold": 0.9,
+		"detectionThreshold": 0.6, "timeoutMs": 500, "maxInFlight": 2}
+	if res := h.as(admin, "PUT", "/api/v1/detections/provider/config", put); res.Code != 200 {
+		t.Fatalf("provider config: %d %s", res.Code, res.Body)
+	}
+	res = h.sendFrame(op, photo(77, 3), "")
+	if res.Code != 502 || res.json(t)["code"] != "provider-unreachable" || strings.Contains(res.Body.String(), "cf-Secret") {
+		t.Fatalf("send-frame to an unreachable provider: %d %s", res.Code, res.Body)
 	}
 }
