@@ -135,13 +135,28 @@ func cutAfter(rows []store.Detection, lastID string) int {
 	return 0 // the batch's rows were all dropped meanwhile
 }
 
-// insert writes a batch, first unlinking profiles erased since their
-// faces were recognised (a reference to a missing profile would fail it).
+// insert writes a batch, first unlinking cameras deleted and profiles
+// erased since their faces were recognised (a reference to a missing row
+// would fail the batch), as their deletion does to stored detections.
 func (w *DetectionWriter) insert(ctx context.Context, batch []store.Detection) error {
-	var ids []string
+	var ids, cams []string
 	for _, d := range batch {
 		if d.FaceProfileID != nil {
 			ids = append(ids, *d.FaceProfileID)
+		}
+		if d.CameraID != nil {
+			cams = append(cams, *d.CameraID)
+		}
+	}
+	if len(cams) > 0 {
+		exist, err := store.ExistingCameraIDs(ctx, w.db, cams)
+		if err != nil {
+			return err
+		}
+		for i := range batch {
+			if c := batch[i].CameraID; c != nil && !exist[*c] {
+				batch[i].CameraID = nil
+			}
 		}
 	}
 	if len(ids) > 0 {

@@ -134,6 +134,9 @@ type workerSetup struct {
 // schedule alone does.
 func withoutStreams(w *workerSetup) { w.streams = false }
 
+// withSnapshotFrames stores every frame with a face in the object store.
+func withSnapshotFrames(w *workerSetup) { w.settings.SnapshotFrames = true }
+
 // startWorker runs Rollcall's workers for this harness until the test
 // ends; camera streams report to their workflows every second.
 func (h *harness) startWorker(opts ...workerOption) {

@@ -1,8 +1,11 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image/jpeg"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,5 +206,47 @@ func TestLiveRecognitionEndToEnd(t *testing.T) {
 	}
 	if res := h.as(op, "POST", "/api/v1/cameras/"+cam.ID+"/stream/pause", nil); res.Code != 409 || res.json(t)["code"] != "stream-not-running" {
 		t.Fatalf("pause of an inactive camera: %d %s", res.Code, res.Body)
+	}
+}
+
+// With ROLLCALL_DETECTION_SNAPSHOTS, each frame with a face is stored and
+// its detections link to it; the frames go with their camera.
+func TestStreamStoresFrameSnapshots(t *testing.T) {
+	h := newHarness(t)
+	h.startWorker(withSnapshotFrames)
+	_, op := h.mustUserToken("oscar", auth.RoleOperator)
+	srv := testenv.StartCameraServer(t, "--image-mount", "/someone="+writePhoto(t, "someone.jpg", photo(4141, 2)))
+	cam := h.mustCreateCamera(op, map[string]any{"name": "Gate", "url": srv.URL("/someone"), "state": "active", "fps": 2})
+
+	ctx := context.Background()
+	var key string
+	deadline := time.Now().Add(30 * time.Second)
+	for key == "" && time.Now().Before(deadline) {
+		_ = h.db.QueryRowContext(ctx, "SELECT snapshot_key FROM detections WHERE camera_id = ? AND snapshot_key <> '' LIMIT 1", cam.ID).Scan(&key)
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.HasPrefix(key, "cameras/"+cam.ID+"/detections/") {
+		t.Fatalf("no detection linked to a stored frame (key %q)", key)
+	}
+	obj, err := h.blobs.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame, _ := io.ReadAll(obj)
+	_ = obj.Close()
+	if _, err := jpeg.Decode(bytes.NewReader(frame)); err != nil {
+		t.Fatalf("stored frame is not a JPEG: %v", err)
+	}
+
+	if res := h.as(op, "DELETE", "/api/v1/cameras/"+cam.ID, nil); res.Code != 204 {
+		t.Fatalf("delete: %d %s", res.Code, res.Body)
+	}
+	h.waitStream(cam.ID, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED)
+	if obj, err := h.blobs.Get(ctx, key); err == nil {
+		_, err = io.ReadAll(obj)
+		_ = obj.Close()
+		if err == nil {
+			t.Fatalf("%s survived its camera", key)
+		}
 	}
 }

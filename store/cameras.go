@@ -310,6 +310,19 @@ func CamerasToProbe(ctx context.Context, db bun.IDB, staleBefore time.Time) ([]s
 	return ids, nil
 }
 
+// ExistingCameraIDs tells which of ids are cameras.
+func ExistingCameraIDs(ctx context.Context, db bun.IDB, ids []string) (map[string]bool, error) {
+	var found []string
+	if err := db.NewSelect().Model((*Camera)(nil)).Column("id").Where("id IN (?)", bun.In(ids)).Scan(ctx, &found); err != nil {
+		return nil, fmt.Errorf("store: existing cameras: %w", err)
+	}
+	out := make(map[string]bool, len(found))
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, nil
+}
+
 // ActiveCameraIDs returns the IDs of every active camera.
 func ActiveCameraIDs(ctx context.Context, db bun.IDB) ([]string, error) {
 	var ids []string
