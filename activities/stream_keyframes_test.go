@@ -55,7 +55,9 @@ func (c *sparseKeyframeCamera) options() []ffmpeg.SampleOptions {
 
 type noFaces struct{ provider.Provider }
 
-func (noFaces) Recognize(context.Context, []byte) (provider.Result, error) { return provider.Result{}, nil }
+func (noFaces) Recognize(context.Context, []byte) (provider.Result, error) {
+	return provider.Result{}, nil
+}
 
 // A camera sampled at 1 fps starts with key-frame-only decoding; when most
 // frames turn out to repeat, the stream decodes every frame instead, says
