@@ -313,7 +313,7 @@ func CamerasToProbe(ctx context.Context, db bun.IDB, staleBefore time.Time) ([]s
 // ExistingCameraIDs tells which of ids are cameras.
 func ExistingCameraIDs(ctx context.Context, db bun.IDB, ids []string) (map[string]bool, error) {
 	var found []string
-	if err := db.NewSelect().Model((*Camera)(nil)).Column("id").Where("id IN (?)", bun.In(ids)).Scan(ctx, &found); err != nil {
+	if err := db.NewSelect().Model((*Camera)(nil)).Column("id").Where("id IN (?)", bun.List(ids)).Scan(ctx, &found); err != nil {
 		return nil, fmt.Errorf("store: existing cameras: %w", err)
 	}
 	out := make(map[string]bool, len(found))
