@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/rueidis"
 	"github.com/uptrace/bun"
 	temporalclient "go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
@@ -43,7 +44,22 @@ type stack struct {
 	box            *secrets.Box
 	recent         *live.Recent
 	user, password string
+	// redisPrefix is the stack's Redis key prefix, under which live
+	// events reach the API's hub (withLiveHub).
+	redisPrefix string
 }
+
+// stackOption changes what newStack serves.
+type stackOption func(*stackSetup)
+
+type stackSetup struct {
+	liveHub bool
+}
+
+// withLiveHub gives the API a live hub, running until the benchmark ends,
+// so GET /ws serves the events any process publishes through Redis under
+// the stack's prefix.
+func withLiveHub(s *stackSetup) { s.liveHub = true }
 
 // benchNamespace is the Temporal namespace of the benchmarks' (lazy, never
 // dialled by the benchmarked endpoints) Temporal client.
@@ -52,8 +68,12 @@ const benchNamespace = "rollcall-bench"
 // newStack starts the API on loopback over a fresh database with one
 // operator and rate limits out of the way. Temporal and MinIO clients are
 // built as in production but contacted only by endpoints that need them.
-func newStack(b *testing.B) *stack {
+func newStack(b *testing.B, opts ...stackOption) *stack {
 	b.Helper()
+	var setup stackSetup
+	for _, o := range opts {
+		o(&setup)
+	}
 	db := testenv.DB(b)
 	rdb, prefix := testenv.Redis(b)
 	cfg, err := config.LoadFrom(func(k string) string {
@@ -100,8 +120,13 @@ func newStack(b *testing.B) *stack {
 	go func() { versions.Run(vctx); close(watching) }()
 	b.Cleanup(func() { stopVersions(); <-watching }) // before the database is dropped
 	recent := live.NewRecent(rdb, prefix, api.LiveWindow, api.LivePerCamera)
+	var hub *live.Hub
+	if setup.liveHub {
+		hub = startHub(b, rdb, prefix, log)
+	}
 	h, _, err := api.New(api.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Tokens: tokens,
-		Temporal: tc, Streams: &rctemporal.Streams{Client: tc, Namespace: benchNamespace}, Blobs: blobs, Secrets: box, Versions: versions, Recent: recent})
+		Temporal: tc, Streams: &rctemporal.Streams{Client: tc, Namespace: benchNamespace}, Blobs: blobs, Secrets: box, Versions: versions, Recent: recent,
+		Live: hub})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -112,7 +137,24 @@ func newStack(b *testing.B) *stack {
 	}
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
-	return &stack{srv: srv, db: db, box: box, recent: recent, user: "bench", password: password}
+	return &stack{srv: srv, db: db, box: box, recent: recent, user: "bench", password: password, redisPrefix: prefix}
+}
+
+// startHub runs a live hub until the benchmark ends and waits until it
+// listens to Redis.
+func startHub(b *testing.B, rdb rueidis.Client, prefix string, log *slog.Logger) *live.Hub {
+	b.Helper()
+	hub := live.NewHub(rdb, prefix, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = hub.Run(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-hub.Ready():
+	case <-time.After(10 * time.Second):
+		b.Fatal("live hub did not subscribe to Redis")
+	}
+	return hub
 }
 
 // newServer is newStack for benchmarks that need only the URL and a login.
