@@ -302,3 +302,48 @@ func TestSampleCPU(t *testing.T) {
 		t.Errorf("key frames only cost %.3f CPU-s/s, all frames %.3f: want it cheaper", share(stats[1]), share(stats[0]))
 	}
 }
+
+// A second client joining a camera server's shared stream restarts its
+// timestamps for everyone; FFmpeg's rate filter would then output nothing
+// until they caught up (several seconds). Sampling on wall-clock time, the
+// first reader keeps its rate.
+func TestSampleSurvivesTimestampReset(t *testing.T) {
+	srv := testenv.StartCameraServer(t, "--mounts-json", `[{"path":"/shared","pattern":"ball","width":320,"height":240,"fps":10}]`)
+	in := Input{URL: srv.URL("/shared")}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var frames []time.Time
+	var joined time.Time
+	err := Runner{}.Sample(ctx, in, SampleOptions{FPS: 1, KeyframesOnly: true}, func(f Frame) {
+		mu.Lock()
+		defer mu.Unlock()
+		frames = append(frames, f.At)
+		switch len(frames) {
+		case 4: // streaming steadily: another client joins
+			go func() {
+				if _, err := (Runner{}).Snapshot(ctx, in); err != nil {
+					t.Errorf("second client: %v", err)
+				}
+				mu.Lock()
+				joined = time.Now()
+				mu.Unlock()
+			}()
+		case 14:
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("sampling ended with %v after %d frames", err, len(frames))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if joined.IsZero() {
+		t.Fatal("the second client never joined")
+	}
+	for i := 1; i < len(frames); i++ {
+		if gap := frames[i].Sub(frames[i-1]); gap > 3*time.Second {
+			t.Errorf("no frame for %v after frame %d (second client joined %v after it)", gap.Round(time.Millisecond), i, joined.Sub(frames[i-1]).Round(time.Millisecond))
+		}
+	}
+}
