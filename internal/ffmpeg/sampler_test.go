@@ -29,7 +29,7 @@ func TestSampleArgs(t *testing.T) {
 			if in < 0 || args[in+1] != "rtsp://h/cam" {
 				t.Fatalf("no -i <url> in %q", args)
 			}
-			for _, before := range [][]string{{"-protocol_whitelist", protocolWhitelist}, {"-rtsp_transport", "tcp"}, {"-timeout", "5000000"}, {"-use_wallclock_as_timestamps", "1"}} {
+			for _, before := range [][]string{{"-protocol_whitelist", protocolWhitelist}, {"-rtsp_transport", "tcp"}, {"-timeout", "5000000"}} {
 				if i := slices.Index(args, before[0]); i < 0 || i > in || args[i+1] != before[1] {
 					t.Errorf("want %q before -i in %q", before, args)
 				}
