@@ -39,13 +39,16 @@ const (
 	sustainedShare = 0.9
 )
 
-// streamSteps are the camera counts BenchmarkCameraStreams tries, in
+// streamSteps are the camera counts BenchmarkCameraStreams tries (default
+// up to 125: at 150 this 2-core machine, which also runs the camera server
+// and the services, is saturated and stopping 150 streams at once can take
+// longer than the wait), in
 // order (ROLLCALL_BENCH_STREAM_STEPS, e.g. "10,50"); it stops after the
 // first one the worker does not sustain.
 func streamSteps(b *testing.B) []int {
 	v := os.Getenv("ROLLCALL_BENCH_STREAM_STEPS")
 	if v == "" {
-		return []int{10, 50, 100, 125, 150}
+		return []int{10, 50, 100, 125}
 	}
 	var steps []int
 	for f := range strings.SplitSeq(v, ",") {
@@ -181,10 +184,10 @@ func (e *streamEnv) stop(b *testing.B, ids []string) {
 			b.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for len(sampleCPU(e.workerPID, 0).ffmpeg) > 0 {
 		if time.Now().After(deadline) {
-			b.Fatalf("the worker still runs %d FFmpeg processes 30s after its streams were stopped", len(sampleCPU(e.workerPID, 0).ffmpeg))
+			b.Fatalf("the worker still runs %d FFmpeg processes 60s after its streams were stopped", len(sampleCPU(e.workerPID, 0).ffmpeg))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
