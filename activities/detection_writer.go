@@ -28,6 +28,12 @@ type DetectionWriter struct {
 	MaxPending int
 	// NamesFor is how long a profile's name is remembered.
 	NamesFor time.Duration
+	// Blobs, when set, removes the stored frames of detections whose
+	// camera was deleted before they were written: its deletion removed
+	// the camera's objects already, and nothing would find these.
+	Blobs interface {
+		Delete(ctx context.Context, key string) error
+	}
 
 	mu      sync.Mutex
 	pending []store.Detection
@@ -156,6 +162,7 @@ func (w *DetectionWriter) insert(ctx context.Context, batch []store.Detection) e
 		for i := range batch {
 			if c := batch[i].CameraID; c != nil && !exist[*c] {
 				batch[i].CameraID = nil
+				w.dropFrame(ctx, &batch[i])
 			}
 		}
 	}
@@ -173,6 +180,18 @@ func (w *DetectionWriter) insert(ctx context.Context, batch []store.Detection) e
 		}
 	}
 	return store.InsertDetections(ctx, w.db, batch)
+}
+
+// dropFrame removes the stored frame of a deleted camera's detection.
+func (w *DetectionWriter) dropFrame(ctx context.Context, d *store.Detection) {
+	if w.Blobs == nil || d.SnapshotKey == "" {
+		return
+	}
+	if err := w.Blobs.Delete(ctx, d.SnapshotKey); err != nil {
+		w.log.Warn("frame of a deleted camera not removed", slog.String("key", d.SnapshotKey), slog.String("error", err.Error()))
+		return
+	}
+	d.SnapshotKey = ""
 }
 
 // Profile returns the face profile a provider subject names, if it exists.

@@ -4,12 +4,15 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
@@ -22,6 +25,15 @@ func TestDetectionWriterUnlinksDeletedRows(t *testing.T) {
 	db := testenv.DB(t)
 	ctx := context.Background()
 	w := activities.NewDetectionWriter(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	blobs, err := blob.New(blob.Options{Endpoint: testenv.Require(t, "ROLLCALL_S3_ENDPOINT"), AccessKey: os.Getenv("ROLLCALL_S3_ACCESS_KEY"),
+		SecretKey: os.Getenv("ROLLCALL_S3_SECRET_KEY"), Bucket: os.Getenv("ROLLCALL_S3_BUCKET"), Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := blobs.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.Blobs = blobs
 	cams := make([]string, 2)
 	for i := range cams {
 		c := &store.Camera{ID: uuid.NewString(), Name: "Cam " + string(rune('A'+i)), StreamURL: "rtsp://10.0.0.1/" + string(rune('a'+i)),
@@ -47,7 +59,15 @@ func TestDetectionWriterUnlinksDeletedRows(t *testing.T) {
 		}
 		return d
 	}
-	w.Add([]store.Detection{row(cams[0], people[0]), row(cams[1], people[1]), row(cams[0], "")})
+	// Both cameras' detections come with a stored frame.
+	rows := []store.Detection{row(cams[0], people[0]), row(cams[1], people[1]), row(cams[0], "")}
+	for i := range rows {
+		rows[i].SnapshotKey = "cameras/" + *rows[i].CameraID + "/detections/" + rows[i].ID + ".jpg"
+		if err := blobs.Put(ctx, rows[i].SnapshotKey, strings.NewReader("jpeg"), 4, "image/jpeg"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Add(rows)
 	if err := store.DeleteCamera(ctx, db, cams[1]); err != nil {
 		t.Fatal(err)
 	}
@@ -61,14 +81,20 @@ func TestDetectionWriterUnlinksDeletedRows(t *testing.T) {
 	if written, dropped := w.Stats(); written != 3 || dropped != 0 {
 		t.Fatalf("written %d, dropped %d", written, dropped)
 	}
-	var rows []store.Detection
-	if err := db.NewSelect().Model(&rows).Order("id").Scan(ctx); err != nil {
+	var stored []store.Detection
+	if err := db.NewSelect().Model(&stored).Order("id").Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var unlinkedCamera, unlinkedPerson, known int
-	for _, d := range rows {
+	for _, d := range stored {
 		if d.CameraID == nil {
 			unlinkedCamera++
+			// The deleted camera's frame went with it.
+			if d.SnapshotKey != "" || objectExists(ctx, blobs, rows[1].SnapshotKey) {
+				t.Errorf("frame of a deleted camera kept: %q", d.SnapshotKey)
+			}
+		} else if d.SnapshotKey == "" || !objectExists(ctx, blobs, d.SnapshotKey) {
+			t.Errorf("frame %q of a camera lost", d.SnapshotKey)
 		}
 		if d.FaceProfileID == nil && d.CameraID != nil && *d.CameraID == cams[0] {
 			unlinkedPerson++
@@ -80,8 +106,8 @@ func TestDetectionWriterUnlinksDeletedRows(t *testing.T) {
 			}
 		}
 	}
-	if len(rows) != 3 || unlinkedCamera != 1 || unlinkedPerson != 2 || known != 1 {
-		t.Fatalf("%d rows: %d without camera, %d of camera A without person, %d known", len(rows), unlinkedCamera, unlinkedPerson, known)
+	if len(stored) != 3 || unlinkedCamera != 1 || unlinkedPerson != 2 || known != 1 {
+		t.Fatalf("%d rows: %d without camera, %d of camera A without person, %d known", len(stored), unlinkedCamera, unlinkedPerson, known)
 	}
 	if n := w.Flush(ctx); n != 0 {
 		t.Fatalf("a second flush wrote %d rows", n)
@@ -127,4 +153,14 @@ func TestDetectionWriterKeepsRowsUntilWritten(t *testing.T) {
 			}
 		}
 	}
+}
+
+func objectExists(ctx context.Context, blobs *blob.Store, key string) bool {
+	r, err := blobs.Get(ctx, key)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	_, err = io.ReadAll(r)
+	return err == nil
 }

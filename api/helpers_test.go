@@ -155,7 +155,7 @@ func (h *harness) startWorker(opts ...workerOption) {
 	}
 	log := slog.New(slog.NewTextHandler(logTo, nil))
 	writer := activities.NewDetectionWriter(h.db, log)
-	writer.FlushEvery = 50 * time.Millisecond
+	writer.FlushEvery, writer.Blobs = 50*time.Millisecond, h.blobs
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); writer.Run(ctx) }()

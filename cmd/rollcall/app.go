@@ -147,6 +147,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		defer rdb.Close()
 		publisher := live.NewHub(rdb, a.cfg.RedisPrefix, a.log)
 		writer := activities.NewDetectionWriter(db, a.log)
+		writer.Blobs = d.blobs
 		writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
 		writerDone := make(chan struct{})
 		go func() { defer close(writerDone); writer.Run(writerCtx) }()
