@@ -82,19 +82,26 @@ type SnapshotResult struct {
 
 // cameraInput loads a camera and its decrypted credentials for FFmpeg.
 func (a *Activities) cameraInput(ctx context.Context, cameraID string, timeout time.Duration) (ffmpeg.Input, error) {
+	_, in, err := a.loadCamera(ctx, cameraID, timeout)
+	return in, err
+}
+
+// loadCamera loads a camera and its FFmpeg input (credentials decrypted).
+// A missing camera or unreadable credentials are non-retryable errors.
+func (a *Activities) loadCamera(ctx context.Context, cameraID string, timeout time.Duration) (*store.Camera, ffmpeg.Input, error) {
 	c, err := store.FindCameraByID(ctx, a.DB, cameraID)
 	if errors.Is(err, store.ErrNotFound) {
-		return ffmpeg.Input{}, temporal.NewNonRetryableApplicationError("camera no longer exists", ErrTypeCameraNotFound, nil)
+		return nil, ffmpeg.Input{}, temporal.NewNonRetryableApplicationError("camera no longer exists", ErrTypeCameraNotFound, nil)
 	}
 	if err != nil {
-		return ffmpeg.Input{}, err
+		return nil, ffmpeg.Input{}, err
 	}
 	user, pass, err := camera.OpenCredentials(a.Secrets, c.ID, c.Credentials)
 	if err != nil {
 		// Never wrap the cause: it may hold key material details.
-		return ffmpeg.Input{}, temporal.NewNonRetryableApplicationError("stored camera credentials cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?)", ErrTypeCredentials, nil)
+		return nil, ffmpeg.Input{}, temporal.NewNonRetryableApplicationError("stored camera credentials cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?)", ErrTypeCredentials, nil)
 	}
-	return ffmpeg.Input{URL: c.StreamURL, Username: user, Password: pass, Timeout: timeout}, nil
+	return c, ffmpeg.Input{URL: c.StreamURL, Username: user, Password: pass, Timeout: timeout}, nil
 }
 
 // cameraError turns an FFmpeg failure into an application error typed by

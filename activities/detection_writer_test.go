@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,14 +24,7 @@ func TestDetectionWriterUnlinksDeletedRows(t *testing.T) {
 	db := testenv.DB(t)
 	ctx := context.Background()
 	w := activities.NewDetectionWriter(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	blobs, err := blob.New(blob.Options{Endpoint: testenv.Require(t, "ROLLCALL_S3_ENDPOINT"), AccessKey: os.Getenv("ROLLCALL_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("ROLLCALL_S3_SECRET_KEY"), Bucket: os.Getenv("ROLLCALL_S3_BUCKET"), Region: "us-east-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := blobs.EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
+	blobs := testBlobs(t)
 	w.Blobs = blobs
 	cams := make([]string, 2)
 	for i := range cams {

@@ -56,14 +56,7 @@ func (f fixedProviders) Current(context.Context) (provider.Provider, provider.Co
 func TestEnrollPendingImagesResumesWithoutDuplicates(t *testing.T) {
 	db := testenv.DB(t)
 	ctx := context.Background()
-	blobs, err := blob.New(blob.Options{Endpoint: testenv.Require(t, "ROLLCALL_S3_ENDPOINT"), AccessKey: os.Getenv("ROLLCALL_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("ROLLCALL_S3_SECRET_KEY"), Bucket: os.Getenv("ROLLCALL_S3_BUCKET"), Region: "us-east-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := blobs.EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
+	blobs := testBlobs(t)
 	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -134,4 +127,18 @@ func TestEnrollPendingImagesResumesWithoutDuplicates(t *testing.T) {
 	if err != nil || status != store.FaceStatusActive {
 		t.Fatalf("finalize: %q %v", status, err)
 	}
+}
+
+// testBlobs connects to the stack's object store, its bucket ensured.
+func testBlobs(t *testing.T) *blob.Store {
+	t.Helper()
+	blobs, err := blob.New(blob.Options{Endpoint: testenv.Require(t, "ROLLCALL_S3_ENDPOINT"), AccessKey: os.Getenv("ROLLCALL_S3_ACCESS_KEY"),
+		SecretKey: os.Getenv("ROLLCALL_S3_SECRET_KEY"), Bucket: os.Getenv("ROLLCALL_S3_BUCKET"), Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := blobs.EnsureBucket(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return blobs
 }

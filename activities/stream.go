@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -142,19 +141,12 @@ func (a *Activities) StreamCamera(ctx context.Context, in StreamCameraInput) (St
 		return StreamReport{}, temporal.NewNonRetryableApplicationError("this worker cannot stream cameras: no sampler or detection writer", "WorkerMisconfigured", nil)
 	}
 	set := a.Stream.withDefaults()
-	c, err := store.FindCameraByID(ctx, a.DB, in.CameraID)
-	if errors.Is(err, store.ErrNotFound) {
-		return StreamReport{}, temporal.NewNonRetryableApplicationError("camera no longer exists", ErrTypeCameraNotFound, nil)
-	}
+	c, fin, err := a.loadCamera(ctx, in.CameraID, 0)
 	if err != nil {
 		return StreamReport{}, err
 	}
 	if c.State != camera.StateActive {
 		return StreamReport{}, temporal.NewNonRetryableApplicationError("camera is "+c.State, ErrTypeCameraInactive, nil)
-	}
-	user, pass, err := camera.OpenCredentials(a.Secrets, c.ID, c.Credentials)
-	if err != nil {
-		return StreamReport{}, temporal.NewNonRetryableApplicationError("stored camera credentials cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?)", ErrTypeCredentials, nil)
 	}
 	fps := c.FPS
 	if fps <= 0 {
@@ -170,7 +162,6 @@ func (a *Activities) StreamCamera(ctx context.Context, in StreamCameraInput) (St
 		FPS: fps, KeyframesOnly: s.keyframes, Width: set.FrameWidth,
 		Watchdog: max(set.Watchdog, time.Duration(3*float64(time.Second)/fps)),
 	}
-	fin := ffmpeg.Input{URL: c.StreamURL, Username: user, Password: pass}
 	return s.run(ctx, fin, opts)
 }
 
@@ -193,8 +184,7 @@ type stream struct {
 
 	stopSampler context.CancelCauseFunc // ends the current FFmpeg run
 
-	online atomic.Bool
-	wake   chan struct{} // first frame read: report now
+	wake chan struct{} // first frame read: report now
 
 	provMu sync.Mutex
 	prov   provider.Provider
@@ -235,8 +225,8 @@ func (s *stream) report() StreamReport {
 		LastProviderError: s.lastErr, KeyframesOnly: s.keyframes}
 }
 
-func (s *stream) run(ctx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleOptions) (StreamReport, error) {
-	ctx, cancel := context.WithCancel(ctx)
+func (s *stream) run(actx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleOptions) (StreamReport, error) {
+	ctx, cancel := context.WithCancel(actx)
 	defer cancel()
 	s.wake = make(chan struct{}, 1)
 	var wg sync.WaitGroup
@@ -267,8 +257,8 @@ func (s *stream) run(ctx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleOp
 	cancel()
 	wg.Wait()
 	rep := s.report()
-	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
-		return rep, err // cancelled: the workflow asked for it
+	if actx.Err() != nil {
+		return rep, actx.Err() // cancelled: the workflow asked for it
 	}
 	s.a.Log.Warn("camera stream failed", slog.String("camera_id", s.cameraID), slog.String("error", err.Error()))
 	code := ffmpeg.Code(err)
@@ -289,6 +279,7 @@ func (s *stream) onFrame(f ffmpeg.Frame) {
 	} else {
 		s.lastData = f.Data
 	}
+	first := s.counters.FramesRead == 1
 	var switchDecoding context.CancelCauseFunc
 	if s.keyframes && s.counters.FramesRead >= sparseCheckAfter && 2*s.counters.FramesRepeated > s.counters.FramesRead {
 		s.keyframes, switchDecoding = false, s.stopSampler
@@ -297,11 +288,8 @@ func (s *stream) onFrame(f ffmpeg.Frame) {
 	if switchDecoding != nil {
 		switchDecoding(errSparseKeyframes)
 	}
-	if s.online.CompareAndSwap(false, true) {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+	if first {
+		s.wake <- struct{}{} // buffered, and sent once
 	}
 	if repeated {
 		return

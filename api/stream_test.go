@@ -16,6 +16,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/workflows"
 )
@@ -49,16 +50,6 @@ func readEvent(t *testing.T, c *websocket.Conn, channel string, within time.Dura
 			return m
 		}
 	}
-}
-
-type liveDetectionJSON struct {
-	ID            string  `json:"id"`
-	CameraID      string  `json:"cameraId"`
-	Known         bool    `json:"known"`
-	FaceProfileID string  `json:"faceProfileId"`
-	Name          string  `json:"name"`
-	Similarity    float64 `json:"similarity"`
-	Box           [4]int  `json:"box"`
 }
 
 // waitStreamStatus polls the stream workflow's status until ok says so.
@@ -115,7 +106,7 @@ func TestLiveRecognitionEndToEnd(t *testing.T) {
 	if ev["channel"] != "detections:"+cam.ID {
 		t.Fatalf("event on %v", ev["channel"])
 	}
-	var shown []liveDetectionJSON
+	var shown []live.Detection
 	raw, _ := json.Marshal(ev["data"])
 	_ = json.Unmarshal(raw, &shown)
 	if len(shown) != 1 || !shown[0].Known || shown[0].FaceProfileID != person.ID || shown[0].Name != "Grace Hopper" || shown[0].CameraID != cam.ID {
@@ -123,19 +114,9 @@ func TestLiveRecognitionEndToEnd(t *testing.T) {
 	}
 	t.Logf("first live detection %s after activation", time.Since(start).Round(time.Millisecond))
 
-	res := h.as(viewer, "GET", "/api/v1/detections/live?cameraId="+cam.ID, nil)
-	if res.Code != 200 {
-		t.Fatalf("live: %d %s", res.Code, res.Body)
-	}
-	var view struct {
-		Cameras []struct {
-			CameraID   string              `json:"cameraId"`
-			Detections []liveDetectionJSON `json:"detections"`
-		} `json:"cameras"`
-	}
-	_ = json.Unmarshal(res.Body.Bytes(), &view)
+	view := h.mustLive(viewer, "?cameraId="+cam.ID)
 	if len(view.Cameras) != 1 || len(view.Cameras[0].Detections) == 0 || view.Cameras[0].Detections[0].FaceProfileID != person.ID {
-		t.Fatalf("live view: %s", res.Body)
+		t.Fatalf("live view: %+v", view)
 	}
 
 	st := h.waitStreamStatus(cam.ID, 10*time.Second, func(s workflows.CameraStreamStatus) bool {
@@ -172,7 +153,7 @@ func TestLiveRecognitionEndToEnd(t *testing.T) {
 		Running bool                          `json:"running"`
 		Status  *workflows.CameraStreamStatus `json:"status"`
 	}
-	res = h.as(viewer, "GET", "/api/v1/cameras/"+cam.ID+"/stream", nil)
+	res := h.as(viewer, "GET", "/api/v1/cameras/"+cam.ID+"/stream", nil)
 	_ = json.Unmarshal(res.Body.Bytes(), &stream)
 	if res.Code != 200 || !stream.Running || stream.Status == nil || stream.Status.State != workflows.StreamStreaming || stream.Status.Counters.Known == 0 {
 		t.Fatalf("stream: %d %s", res.Code, res.Body)

@@ -47,11 +47,10 @@ func (s *Streams) Stop(ctx context.Context, cameraID string) error {
 
 // Reconfigure tells a running stream that its camera's settings changed.
 func (s *Streams) Reconfigure(ctx context.Context, cameraID string) error {
-	err := s.Client.SignalWorkflow(ctx, workflows.CameraStreamWorkflowID(cameraID), "", workflows.SignalCameraReconfigure, nil)
-	if err != nil && !isGone(err) {
-		return fmt.Errorf("temporal: reconfigure camera stream %s: %w", cameraID, err)
+	if err := s.signal(ctx, cameraID, workflows.SignalCameraReconfigure, nil); !errors.Is(err, ErrStreamNotRunning) {
+		return err
 	}
-	return nil
+	return nil // a stream that is not running reads the new settings when it starts
 }
 
 // Pause stops a running stream without ending its workflow.

@@ -137,8 +137,7 @@ func (w *cameraStream) setState(ctx workflow.Context, state string) {
 func (w *cameraStream) run(ctx workflow.Context) error {
 	in := w.in
 	w.totals, w.failures, w.offline, w.paused, w.session = in.Totals, in.Failures, in.Offline, in.Paused, in.Sessions
-	w.status = CameraStreamStatus{CameraID: in.CameraID, State: StreamStarting, Since: workflow.Now(ctx), Reconfigured: in.Signals,
-		Counters: in.Totals, Failures: in.Failures, Sessions: in.Sessions}
+	w.status = CameraStreamStatus{CameraID: in.CameraID, State: StreamStarting, Since: workflow.Now(ctx), Reconfigured: in.Signals}
 	if in.Paused {
 		w.status.State = StreamPaused
 	}
@@ -147,8 +146,8 @@ func (w *cameraStream) run(ctx workflow.Context) error {
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryCameraStreamStatus, func() (CameraStreamStatus, error) {
 		st := w.status
-		st.Counters = w.totals.Add(w.current.Counters)
-		st.Sessions = w.session
+		// Counters, sessions and failures live in the run's own state.
+		st.Counters, st.Sessions, st.Failures = w.totals.Add(w.current.Counters), w.session, w.failures
 		return st, nil
 	}); err != nil {
 		return err
@@ -236,7 +235,7 @@ func (w *cameraStream) take(ctx workflow.Context, r activities.StreamReport) {
 	}
 	if r.Streaming() {
 		w.failures, w.offline = 0, false
-		w.status.Failures, w.status.RetryAt = 0, nil
+		w.status.RetryAt = nil
 		w.setState(ctx, StreamStreaming)
 	}
 }
@@ -356,7 +355,7 @@ func (w *cameraStream) failed(ctx workflow.Context, err error) (done bool, _ err
 		wait = 0
 	}
 	retryAt := workflow.Now(ctx).Add(wait)
-	w.status.Failures, w.status.LastError, w.status.LastErrorCode, w.status.RetryAt = w.failures, msg, code, &retryAt
+	w.status.LastError, w.status.LastErrorCode, w.status.RetryAt = msg, code, &retryAt
 	w.setState(ctx, StreamReconnecting)
 	// Version 1 marks the camera at every failure, so a health probe that
 	// found it online meanwhile is corrected; before, once per outage.
