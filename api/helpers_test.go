@@ -60,7 +60,7 @@ type harness struct {
 }
 
 // apiNamespace is the Temporal namespace of this package's tests.
-const apiNamespace = "rollcall-test-api"
+var apiNamespace = testenv.NamespaceName("rollcall-test-api")
 
 type harnessOption func(*config.Config, map[string]api.Checker)
 

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -17,10 +18,13 @@ import (
 // server (registering it on first use, which takes a few seconds) and returns
 // its name. A test package that runs workers on Rollcall's task queues uses a
 // namespace of its own, so workers of other test packages (bound to other
-// databases) never take its tasks.
+// databases) never take its tasks. ROLLCALL_TEST_NAMESPACE_SUFFIX, when set,
+// is appended to the name, so two checkouts can run the same package's tests
+// against one stack at once; callers use the returned name.
 func TemporalNamespace(tb testing.TB, name string) string {
 	tb.Helper()
 	addr := Require(tb, "ROLLCALL_TEMPORAL_ADDRESS")
+	name = NamespaceName(name)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	nc, err := client.NewNamespaceClient(client.Options{HostPort: addr})
@@ -54,4 +58,10 @@ func TemporalNamespace(tb testing.TB, name string) string {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// NamespaceName is the Temporal namespace a test package named name uses:
+// name plus ROLLCALL_TEST_NAMESPACE_SUFFIX.
+func NamespaceName(name string) string {
+	return name + os.Getenv("ROLLCALL_TEST_NAMESPACE_SUFFIX")
 }
