@@ -72,17 +72,21 @@ wait_for() {
 }
 
 # wait_up SVC PATTERN TIMEOUT CMD...: wait_for, but give up at once (with the
-# log tail) if the service's process exits while we wait.
+# log tail) if the service's process exits while we wait. Only an exit counts:
+# a process whose command line does not match PATTERN yet may still be on its
+# way to exec (spawn's wrapper, setsid, nohup), which on a busy machine takes
+# a while. Once CMD succeeds, the process must be the one asked for.
 wait_up() {
 	local svc=$1 pattern=$2 timeout=$3
 	shift 3
 	local deadline=$((SECONDS + timeout)) pid
 	pid=$(pid_of "$svc")
 	until "$@" >/dev/null 2>&1; do
-		pid_alive "$pid" "$pattern" || fail "$svc" "process exited during start-up"
+		[[ -n $pid ]] && ! pid_gone "$pid" || fail "$svc" "process exited during start-up"
 		((SECONDS < deadline)) || return 1
 		sleep 0.2
 	done
+	wait_for 10 pid_alive "$pid" "$pattern" || fail "$svc" "pid $pid is not $pattern"
 }
 
 # port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
@@ -129,14 +133,27 @@ ensure_port_free() {
 }
 
 # spawn SVC CMD...: start CMD detached (own session, immune to hangups),
-# output appended to log/SVC.log, pid written to run/SVC.pid.
+# output appended to log/SVC.log, pid written to run/SVC.pid. The pid file is
+# written by the detached process itself right before it execs CMD (so it
+# names CMD's process even if setsid had to fork), and spawn returns once it
+# is there: callers never read a pid of a shell that has not exec'd yet.
 spawn() {
 	local svc=$1
 	shift
-	local log=$LOG_DIR/$svc.log
+	local log=$LOG_DIR/$svc.log pidfile=$RUN_DIR/$svc.pid
+	rm -f "$pidfile" "$pidfile.tmp"
 	printf '\n==== %s: starting %s\n' "$(date -Is)" "$*" >>"$log"
-	setsid nohup "$@" >>"$log" 2>&1 </dev/null 9>&- &
-	printf '%s\n' "$!" >"$RUN_DIR/$svc.pid"
+	# shellcheck disable=SC2016 # $$ and $@ expand in the detached shell
+	setsid nohup bash -c 'printf "%s\n" "$$" >"$0.tmp" && mv -f "$0.tmp" "$0" && exec "$@"' \
+		"$pidfile" "$@" >>"$log" 2>&1 </dev/null 9>&- &
+	local launcher=$! deadline=$((SECONDS + 30))
+	until [[ -s $pidfile ]]; do
+		if pid_gone "$launcher" && [[ ! -s $pidfile ]]; then
+			fail "$svc" "process exited before it started"
+		fi
+		((SECONDS < deadline)) || fail "$svc" "process did not start within 30s"
+		sleep 0.05
+	done
 }
 
 # stop_pid SVC PATTERN [TIMEOUT]: SIGTERM the recorded pid, wait, then SIGKILL.
