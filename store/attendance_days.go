@@ -16,17 +16,25 @@ import (
 // logs of that day (the record keeps its closed flag), and removes the
 // record when nothing is left to record. Callers hold the person's lock.
 func rebuildDay(ctx context.Context, tx bun.Tx, pc *person, wd attendance.Date, site string) error {
+	_, err := buildDay(ctx, tx, pc, wd, site, false)
+	return err
+}
+
+// buildDay is rebuildDay, closing the day when close is set, and returns
+// the saved record (nil when none).
+func buildDay(ctx context.Context, tx bun.Tx, pc *person, wd attendance.Date, site string, close bool) (*AttendanceRecord, error) {
 	var existing AttendanceRecord
 	err := tx.NewSelect().Model(&existing).Where("face_profile_id = ? AND work_date = ?", pc.profile.ID, dateValue(wd)).Scan(ctx)
 	found := err == nil
 	if err != nil && !isNoRows(err) {
-		return fmt.Errorf("store: attendance record: %w", err)
+		return nil, fmt.Errorf("store: attendance record: %w", err)
 	}
+	closed := close || (found && existing.Closed)
 	var rows []AttendanceLog
 	if err := tx.NewSelect().Model(&rows).Column("id", "logged_at", "direction", "source", "site").
 		Where("face_profile_id = ? AND work_date = ? AND deleted_at IS NULL", pc.profile.ID, dateValue(wd)).
 		Order("logged_at", "id").Scan(ctx); err != nil {
-		return fmt.Errorf("store: attendance logs of %s on %s: %w", pc.profile.ID, wd, err)
+		return nil, fmt.Errorf("store: attendance logs of %s on %s: %w", pc.profile.ID, wd, err)
 	}
 	logs := make([]attendance.Log, len(rows))
 	for i, r := range rows {
@@ -38,18 +46,21 @@ func rebuildDay(ctx context.Context, tx bun.Tx, pc *person, wd attendance.Date, 
 	if site == "" && found {
 		site = existing.Site
 	}
-	built, ok := attendance.BuildRecord(wd, logs, pc.shift, found && existing.Closed)
+	built, ok := attendance.BuildRecord(wd, logs, pc.shift, closed)
 	if !ok {
 		if found {
 			if _, err := tx.NewDelete().Model((*AttendanceRecord)(nil)).Where("id = ?", existing.ID).Exec(ctx); err != nil {
-				return fmt.Errorf("store: remove attendance record: %w", err)
+				return nil, fmt.Errorf("store: remove attendance record: %w", err)
 			}
 		}
-		return nil
+		return nil, nil
 	}
 	r := recordRow(pc, built, site)
-	r.Closed = found && existing.Closed
-	return upsertRecord(ctx, tx, r)
+	r.Closed = closed
+	if found {
+		r.ID = existing.ID
+	}
+	return r, upsertRecord(ctx, tx, r)
 }
 
 // recordRow is the stored form of a built record.
