@@ -144,3 +144,47 @@ func CountAttendanceRecords(ctx context.Context, db bun.IDB, f AttendanceRecordF
 	}
 	return int(n), nil
 }
+
+// EachAttendanceLog calls fn for every log the filter selects, newest
+// first, reading batch rows at a time by keyset, so memory does not grow
+// with the number of rows. It stops at fn's first error and returns it.
+func EachAttendanceLog(ctx context.Context, db bun.IDB, f AttendanceLogFilter, batch int, fn func(*AttendanceLog) error) error {
+	f.Limit, f.After = batch, nil
+	for {
+		logs, err := FindAttendanceLogs(ctx, db, f)
+		if err != nil {
+			return err
+		}
+		for i := range logs {
+			if err := fn(&logs[i]); err != nil {
+				return err
+			}
+		}
+		if len(logs) < batch {
+			return nil
+		}
+		last := logs[len(logs)-1]
+		f.After = &Cursor{Time: last.LoggedAt, ID: last.ID}
+	}
+}
+
+// EachAttendanceRecord is EachAttendanceLog for records (newest work date first).
+func EachAttendanceRecord(ctx context.Context, db bun.IDB, f AttendanceRecordFilter, batch int, fn func(*AttendanceRecord) error) error {
+	f.Limit, f.After = batch, nil
+	for {
+		recs, err := FindAttendanceRecords(ctx, db, f)
+		if err != nil {
+			return err
+		}
+		for i := range recs {
+			if err := fn(&recs[i]); err != nil {
+				return err
+			}
+		}
+		if len(recs) < batch {
+			return nil
+		}
+		last := recs[len(recs)-1]
+		f.After = &Cursor{Time: last.WorkDate, ID: last.ID}
+	}
+}
