@@ -230,3 +230,18 @@ func maxTime(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// View returns the log as clients see it.
+func (l *AttendanceLog) View() attendance.LogView {
+	v := attendance.LogView{
+		ID: l.ID, EmployeeCode: l.EmployeeCode, Department: l.Department, Site: l.Site, LoggedAt: l.LoggedAt,
+		WorkDate: l.WorkDate.Format(time.DateOnly), Direction: l.Direction, Source: l.Source, Similarity: l.Similarity,
+		Reason: l.Reason, DeletedAt: l.DeletedAt, DeleteReason: l.DeleteReason, SyncState: l.SyncState, SyncError: l.SyncError,
+	}
+	for dst, src := range map[*string]*string{&v.FaceProfileID: l.FaceProfileID, &v.CameraID: l.CameraID, &v.DetectionID: l.DetectionID, &v.CreatedBy: l.CreatedBy} {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	return v
+}

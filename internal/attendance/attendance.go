@@ -33,7 +33,10 @@ const (
 
 // Rules configure how recognitions become attendance logs.
 type Rules struct {
-	// Threshold is the lowest similarity (0..1) that counts as a recognition.
+	// Threshold is the lowest similarity (0..1) that counts as a
+	// recognition; 0 takes every face the provider recognised (the
+	// provider's own similarity threshold has already decided known from
+	// unknown).
 	Threshold float64
 	// Cooldown is the time around an existing log of a person within which
 	// another recognition of them, from any camera, is the same pass.
@@ -45,7 +48,7 @@ type Rules struct {
 
 // DefaultRules are the rules used when nothing is configured.
 func DefaultRules() Rules {
-	return Rules{Threshold: 0.6, Cooldown: 5 * time.Minute, MinSession: 30 * time.Minute}
+	return Rules{Threshold: 0, Cooldown: 5 * time.Minute, MinSession: 30 * time.Minute}
 }
 
 // Recognition is a recognised face, as the pipeline hands it over.
@@ -82,6 +85,8 @@ const (
 type Decision struct {
 	Direction string
 	Skip      string
+	// Near is, for a cooldown skip, the log that absorbed the recognition.
+	Near time.Time
 }
 
 // Logged reports whether the decision creates a log.
@@ -101,7 +106,7 @@ func Decide(r Rules, rec Recognition, nearby []Log) Decision {
 	}
 	for _, l := range nearby {
 		if absDuration(rec.At.Sub(l.At)) < r.Cooldown {
-			return Decision{Skip: SkipCooldown}
+			return Decision{Skip: SkipCooldown, Near: l.At}
 		}
 	}
 	switch rec.CameraDirection {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,7 +62,13 @@ func TemporalNamespace(tb testing.TB, name string) string {
 }
 
 // NamespaceName is the Temporal namespace a test package named name uses:
-// name plus ROLLCALL_TEST_NAMESPACE_SUFFIX.
+// name plus ROLLCALL_TEST_NAMESPACE_SUFFIX. A name that already ends in the
+// suffix is returned as it is, so passing a NamespaceName result on (as to
+// TemporalNamespace) does not suffix it twice.
 func NamespaceName(name string) string {
-	return name + os.Getenv("ROLLCALL_TEST_NAMESPACE_SUFFIX")
+	suffix := os.Getenv("ROLLCALL_TEST_NAMESPACE_SUFFIX")
+	if strings.HasSuffix(name, suffix) {
+		return name
+	}
+	return name + suffix
 }
