@@ -119,7 +119,16 @@ func DeleteAttendanceLog(ctx context.Context, db *bun.DB, id, userID, reason str
 // it again for the same day changes nothing. It returns the record (nil
 // when the person has nothing to record that day).
 func CloseDay(ctx context.Context, db *bun.DB, profileID string, d attendance.Date) (*AttendanceRecord, error) {
+	r, _, err := CloseDayIfEnded(ctx, db, profileID, d, time.Time{})
+	return r, err
+}
+
+// CloseDayIfEnded is CloseDay for a day whose window (in the person's
+// shift's zone, UTC without a shift) ended by now; a zero now closes
+// regardless. It reports whether the day was closed (false: not over yet).
+func CloseDayIfEnded(ctx context.Context, db *bun.DB, profileID string, d attendance.Date, now time.Time) (*AttendanceRecord, bool, error) {
 	var r *AttendanceRecord
+	closed := false
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockPerson(ctx, tx, profileID); err != nil {
 			return err
@@ -128,21 +137,28 @@ func CloseDay(ctx context.Context, db *bun.DB, profileID string, d attendance.Da
 		if err != nil {
 			return err
 		}
+		if _, end := attendance.DayBounds(d, pc.loc, pc.shift); !now.IsZero() && now.Before(end) {
+			return nil
+		}
+		closed = true
 		r, err = buildDay(ctx, tx, pc, d, "", true)
 		return err
 	})
-	return r, err
+	return r, closed, err
 }
 
 // PeopleToClose returns, after afterID (ID order), up to limit profiles
-// whose day d needs closing: active people, and anyone with a log that day.
+// whose day d needs closing: active people, and anyone with a log that day,
+// unless their record of that day is closed already.
 func PeopleToClose(ctx context.Context, db bun.IDB, d attendance.Date, afterID string, limit int) ([]string, error) {
 	var ids []string
 	q := db.NewSelect().Model((*FaceProfile)(nil)).Column("id").
 		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 			return q.Where("status = ?", FaceStatusActive).
 				WhereOr("EXISTS (SELECT 1 FROM attendance_logs AS l WHERE l.face_profile_id = face_profile.id AND l.work_date = ?)", dateValue(d))
-		}).Order("id").Limit(int64(limit))
+		}).
+		Where("NOT EXISTS (SELECT 1 FROM attendance_records AS r WHERE r.face_profile_id = face_profile.id AND r.work_date = ? AND r.closed)", dateValue(d)).
+		Order("id").Limit(int64(limit))
 	if afterID != "" {
 		q = q.Where("id > ?", afterID)
 	}

@@ -76,21 +76,32 @@ func TestCloseDay(t *testing.T) {
 	require.NoError(t, err)
 
 	thursday := attendance.Date{Year: 2026, Month: 12, Day: 3}
-	for range 2 {
-		ids, err := store.PeopleToClose(ctx, db, thursday, "", 100)
-		require.NoError(t, err)
-		require.Len(t, ids, 3)
+	// Thursday's night shift (22:00-06:00) owns the moments from Thursday
+	// 14:00 to Friday 14:00 in Berlin (the off hours split around it): at
+	// Friday 13:59 the work day is not over and nothing is closed.
+	r, closed, err := store.CloseDayIfEnded(ctx, db, absent.ID, thursday, time.Date(2026, 12, 4, 13, 59, 0, 0, berlin))
+	require.NoError(t, err)
+	require.False(t, closed, "the shift has not ended")
+	require.Nil(t, r)
+
+	ids, err := store.PeopleToClose(ctx, db, thursday, "", 100)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{absent.ID, open.ID, unscheduled.ID}, ids)
+	for pass := range 2 {
 		got := map[string]string{}
-		for _, id := range ids {
-			r, err := store.CloseDay(ctx, db, id, thursday)
+		for _, id := range []string{absent.ID, open.ID, unscheduled.ID} {
+			r, closed, err := store.CloseDayIfEnded(ctx, db, id, thursday, time.Date(2026, 12, 4, 14, 0, 0, 0, berlin))
 			require.NoError(t, err)
+			require.True(t, closed, "pass %d: the work day ended at 14:00", pass)
 			if r != nil {
 				got[id] = r.Status
 			}
 		}
-		require.Equal(t, map[string]string{absent.ID: attendance.StatusAbsent, open.ID: attendance.StatusIncomplete}, got)
-		require.NotContains(t, got, unscheduled.ID, "a person without a shift or logs has no record")
+		require.Equal(t, map[string]string{absent.ID: attendance.StatusAbsent, open.ID: attendance.StatusIncomplete}, got, "pass %d", pass)
 	}
+	ids, err = store.PeopleToClose(ctx, db, thursday, "", 100)
+	require.NoError(t, err)
+	require.Equal(t, []string{unscheduled.ID}, ids, "closed days are not offered again; a person without a record still is")
 	recs, err := store.FindAttendanceRecords(ctx, db, store.AttendanceRecordFilter{Status: attendance.StatusAbsent, Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
