@@ -144,3 +144,88 @@ func ExpiredExportJobs(ctx context.Context, db bun.IDB, now time.Time, limit int
 	}
 	return jobs, nil
 }
+
+// Export kinds: what a report lists.
+const (
+	ExportRecords = "records"
+	ExportLogs    = "logs"
+)
+
+// ExportFilters is what an export was asked for, kept in its job's row:
+// the list filters, and the zone the report shows times in.
+type ExportFilters struct {
+	FaceProfileID  string     `json:"faceProfileId,omitempty"`
+	EmployeeCode   string     `json:"employeeCode,omitempty"`
+	Department     string     `json:"department,omitempty"`
+	CameraID       string     `json:"cameraId,omitempty"`
+	Site           string     `json:"site,omitempty"`
+	Status         string     `json:"status,omitempty"`
+	Source         string     `json:"source,omitempty"`
+	Direction      string     `json:"direction,omitempty"`
+	From           *time.Time `json:"from,omitempty"`
+	To             *time.Time `json:"to,omitempty"`
+	IncludeDeleted bool       `json:"includeDeleted,omitempty"`
+	Timezone       string     `json:"timezone,omitempty"`
+}
+
+// Logs returns the filters as a log query.
+func (f ExportFilters) Logs() AttendanceLogFilter {
+	return AttendanceLogFilter{FaceProfileID: f.FaceProfileID, EmployeeCode: f.EmployeeCode, Department: f.Department,
+		CameraID: f.CameraID, Site: f.Site, Source: f.Source, Direction: f.Direction, From: f.From, To: f.To,
+		IncludeDeleted: f.IncludeDeleted}
+}
+
+// Records returns the filters as a record query.
+func (f ExportFilters) Records() AttendanceRecordFilter {
+	return AttendanceRecordFilter{FaceProfileID: f.FaceProfileID, EmployeeCode: f.EmployeeCode, Department: f.Department,
+		Site: f.Site, Status: f.Status, From: f.From, To: f.To}
+}
+
+// Summary is the filters as report lines ("Department: Ops"), in a fixed order.
+func (f ExportFilters) Summary() []string {
+	var out []string
+	add := func(k, v string) {
+		if v != "" {
+			out = append(out, k+": "+v)
+		}
+	}
+	add("Person", f.FaceProfileID)
+	add("Employee code", f.EmployeeCode)
+	add("Department", f.Department)
+	add("Camera", f.CameraID)
+	add("Site", f.Site)
+	add("Status", f.Status)
+	add("Source", f.Source)
+	add("Direction", f.Direction)
+	if f.From != nil {
+		add("From", f.From.UTC().Format(time.RFC3339))
+	}
+	if f.To != nil {
+		add("To", f.To.UTC().Format(time.RFC3339))
+	}
+	if f.IncludeDeleted {
+		add("Deleted logs", "included")
+	}
+	add("Time zone", f.Timezone)
+	return out
+}
+
+// ProfileNames returns the names of the given profiles by ID (missing
+// ones are left out).
+func ProfileNames(ctx context.Context, db bun.IDB, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID   string `bun:"id"`
+		Name string `bun:"name"`
+	}
+	if err := db.NewSelect().Table("face_profiles").Column("id", "name").Where("id IN (?)", bun.In(ids)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("store: profile names: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}

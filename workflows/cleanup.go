@@ -19,6 +19,7 @@ type CleanupWorkflowInput struct {
 type CleanupWorkflowResult struct {
 	SessionsDeleted int64
 	AuditDeleted    int64
+	ExportsDeleted  int
 }
 
 // CleanupWorkflow removes data past its retention. Later data kinds
@@ -40,6 +41,13 @@ func CleanupWorkflow(ctx workflow.Context, in CleanupWorkflowInput) (CleanupWork
 	}
 	if in.AuditRetention > 0 {
 		if err := workflow.ExecuteActivity(ctx, a.PurgeOldAudit, now.Add(-in.AuditRetention)).Get(ctx, &res.AuditDeleted); err != nil {
+			return res, err
+		}
+	}
+	// Expired export files and their jobs (added later: runs recorded before
+	// it replay without the step).
+	if workflow.GetVersion(ctx, "cleanup-exports", workflow.DefaultVersion, 1) == 1 {
+		if err := workflow.ExecuteActivity(ctx, a.PurgeExpiredExports).Get(ctx, &res.ExportsDeleted); err != nil {
 			return res, err
 		}
 	}

@@ -47,15 +47,17 @@ func (s *CleanupWorkflowSuite) result() CleanupWorkflowResult {
 func (s *CleanupWorkflowSuite) TestPurgesWithCutoffsFromWorkflowTime() {
 	s.env.OnActivity(a.PurgeExpiredSessions, mock.Anything, at(cleanupStart.Add(-24*time.Hour))).Return(int64(3), nil).Once()
 	s.env.OnActivity(a.PurgeOldAudit, mock.Anything, at(cleanupStart.Add(-90*24*time.Hour))).Return(int64(7), nil).Once()
+	s.env.OnActivity(a.PurgeExpiredExports, mock.Anything).Return(2, nil).Once()
 
 	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: 24 * time.Hour, AuditRetention: 90 * 24 * time.Hour})
 
-	s.Equal(CleanupWorkflowResult{SessionsDeleted: 3, AuditDeleted: 7}, s.result())
+	s.Equal(CleanupWorkflowResult{SessionsDeleted: 3, AuditDeleted: 7, ExportsDeleted: 2}, s.result())
 }
 
 func (s *CleanupWorkflowSuite) TestZeroAuditRetentionKeepsAudit() {
 	s.env.OnActivity(a.PurgeExpiredSessions, mock.Anything, at(cleanupStart)).Return(int64(2), nil).Once()
 	s.env.OnActivity(a.PurgeOldAudit, mock.Anything, mock.Anything).Return(int64(99), nil).Maybe()
+	s.env.OnActivity(a.PurgeExpiredExports, mock.Anything).Return(0, nil).Once()
 
 	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: 0, AuditRetention: 0})
 
@@ -67,6 +69,7 @@ func (s *CleanupWorkflowSuite) TestRetriesATransientFailure() {
 	s.env.OnActivity(a.PurgeExpiredSessions, mock.Anything, mock.Anything).Return(int64(0), errors.New("connection reset")).Twice()
 	s.env.OnActivity(a.PurgeExpiredSessions, mock.Anything, mock.Anything).Return(int64(4), nil).Once()
 	s.env.OnActivity(a.PurgeOldAudit, mock.Anything, mock.Anything).Return(int64(1), nil).Once()
+	s.env.OnActivity(a.PurgeExpiredExports, mock.Anything).Return(0, nil).Once()
 
 	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: time.Hour, AuditRetention: time.Hour})
 
