@@ -273,12 +273,12 @@ func (c *nameCache) get(ctx context.Context, id *string) (string, error) {
 	if n, ok := c.names[*id]; ok {
 		return n, nil
 	}
-	m, err := store.ProfileNames(ctx, c.a.DB, []string{*id})
+	m, err := store.FaceNames(ctx, c.a.DB, []string{*id})
 	if err != nil {
 		return "", err
 	}
-	c.names[*id] = m[*id]
-	return m[*id], nil
+	c.names[*id] = m[*id].Name
+	return m[*id].Name, nil
 }
 
 // report is one kind of report: its title, columns and running totals.

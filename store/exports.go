@@ -209,23 +209,3 @@ func (f ExportFilters) Summary() []string {
 	add("Time zone", f.Timezone)
 	return out
 }
-
-// ProfileNames returns the names of the given profiles by ID (missing
-// ones are left out).
-func ProfileNames(ctx context.Context, db bun.IDB, ids []string) (map[string]string, error) {
-	out := make(map[string]string, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []struct {
-		ID   string `bun:"id"`
-		Name string `bun:"name"`
-	}
-	if err := db.NewSelect().Table("face_profiles").Column("id", "name").Where("id IN (?)", bun.In(ids)).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("store: profile names: %w", err)
-	}
-	for _, r := range rows {
-		out[r.ID] = r.Name
-	}
-	return out, nil
-}
