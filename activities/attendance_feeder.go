@@ -31,8 +31,9 @@ type AttendanceFeeder struct {
 	workers int
 	queue   chan store.RecognitionInput
 
-	mu    sync.Mutex
-	known map[string][]time.Time // person → times of logs known here, newest last
+	mu      sync.Mutex
+	known   map[string][]time.Time // person → times of logs known here, newest last
+	cameras map[string]cameraFacts
 
 	dropped, logged, settled atomic.Int64
 }
@@ -144,4 +145,54 @@ type AttendanceCounts struct{ Dropped, Logged, Settled int64 }
 // Counts returns the feeder's counters.
 func (f *AttendanceFeeder) Counts() AttendanceCounts {
 	return AttendanceCounts{Dropped: f.dropped.Load(), Logged: f.logged.Load(), Settled: f.settled.Load()}
+}
+
+// cameraFacts are what attendance needs of a camera.
+type cameraFacts struct {
+	direction, timezone, site string
+	until                     time.Time
+}
+
+// cameraFor returns a camera's direction, zone and site, remembered for
+// 30 s so a stream's frames cost no query (false: the camera is gone).
+func (f *AttendanceFeeder) cameraFor(ctx context.Context, id string) (cameraFacts, bool) {
+	now := time.Now()
+	f.mu.Lock()
+	c, ok := f.cameras[id]
+	f.mu.Unlock()
+	if ok && now.Before(c.until) {
+		return c, c.direction != ""
+	}
+	cam, err := store.FindCameraByID(ctx, f.db, id)
+	if err != nil {
+		c = cameraFacts{until: now.Add(30 * time.Second)}
+	} else {
+		c = cameraFacts{direction: cam.Direction, timezone: cam.Timezone, site: cam.Site, until: now.Add(30 * time.Second)}
+	}
+	f.mu.Lock()
+	if f.cameras == nil {
+		f.cameras = map[string]cameraFacts{}
+	}
+	f.cameras[id] = c
+	f.mu.Unlock()
+	return c, c.direction != ""
+}
+
+// OfferDetections offers the known faces of stored detections (a
+// DetectionWriter's OnWritten hook): each with its camera's direction,
+// zone and site. Detections without a camera or a person are skipped.
+func (f *AttendanceFeeder) OfferDetections(ctx context.Context, ds []store.Detection) {
+	for i := range ds {
+		d := &ds[i]
+		if !d.Known || d.FaceProfileID == nil || d.CameraID == nil {
+			continue
+		}
+		cam, ok := f.cameraFor(ctx, *d.CameraID)
+		if !ok {
+			continue
+		}
+		f.Offer(store.RecognitionInput{DetectionID: d.ID, FaceProfileID: *d.FaceProfileID, CameraID: *d.CameraID,
+			CameraDirection: cam.direction, Timezone: cam.timezone, Site: cam.site, At: d.DetectedAt,
+			Similarity: d.Similarity, SnapshotKey: d.SnapshotKey})
+	}
 }

@@ -34,6 +34,9 @@ type DetectionWriter struct {
 	Blobs interface {
 		Delete(ctx context.Context, key string) error
 	}
+	// OnWritten, when set, is told of every batch once it is stored (the
+	// attendance feeder); it must not block.
+	OnWritten func(ctx context.Context, rows []store.Detection)
 
 	mu      sync.Mutex
 	pending []store.Detection
@@ -129,6 +132,9 @@ func (w *DetectionWriter) Flush(ctx context.Context) int {
 	w.pending = w.pending[cutAfter(w.pending, batch[n-1].ID):]
 	w.written += uint64(n)
 	w.mu.Unlock()
+	if w.OnWritten != nil {
+		w.OnWritten(ctx, batch)
+	}
 	return n
 }
 

@@ -43,6 +43,9 @@ func (s *Server) audit(hctx huma.Context, next func(huma.Context)) {
 		RequestID:  info.RequestID,
 		Changes:    redactedBody(info),
 	}
+	if info.AuditBefore != nil || info.AuditAfter != nil {
+		entry.Changes = beforeAfter(entry.Changes, info.AuditBefore, info.AuditAfter)
+	}
 	if entry.ResourceID == "" {
 		entry.ResourceID = hctx.Param("id")
 	}
@@ -85,6 +88,30 @@ func redactedBody(info *requestInfo) json.RawMessage {
 	b, err := json.Marshal(redact(v))
 	if err != nil {
 		return nil
+	}
+	return b
+}
+
+// beforeAfter combines the request with the resource's state before and
+// after: {"request": …, "before": …, "after": …}, secrets redacted.
+func beforeAfter(request json.RawMessage, before, after any) json.RawMessage {
+	state := func(v any) any {
+		if v == nil {
+			return nil
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil
+		}
+		var out any
+		if json.Unmarshal(b, &out) != nil {
+			return nil
+		}
+		return redact(out)
+	}
+	b, err := json.Marshal(map[string]any{"request": request, "before": state(before), "after": state(after)})
+	if err != nil {
+		return request
 	}
 	return b
 }

@@ -22,6 +22,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
@@ -157,8 +158,12 @@ func (h *harness) startWorker(opts ...workerOption) {
 	writer := activities.NewDetectionWriter(h.db, log)
 	writer.FlushEvery, writer.Blobs = 50*time.Millisecond, h.blobs
 	ctx, stop := context.WithCancel(context.Background())
+	// Stored recognitions become attendance, as in the worker process.
+	feeder := activities.NewAttendanceFeeder(h.db, attendance.DefaultRules(), h.live, log, 1024, 2)
+	writer.OnWritten = feeder.OfferDetections
 	done := make(chan struct{})
 	go func() { defer close(done); writer.Run(ctx) }()
+	go feeder.Run(ctx)
 	h.t.Cleanup(func() { stop(); <-done })
 	acts := &activities.Activities{DB: h.db, Log: log, Secrets: h.box,
 		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Providers: h.faces, Live: h.live, Recent: h.recent,

@@ -31,6 +31,10 @@ type requestInfo struct {
 	AuditResourceID string
 	AuditActor      string
 	AuditActorID    string
+	// AuditBefore and AuditAfter, when a handler sets them, are the
+	// changed resource's state before and after (recorded, redacted, next
+	// to the request).
+	AuditBefore, AuditAfter any
 }
 
 type infoKey struct{}

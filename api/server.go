@@ -190,6 +190,9 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerWS(router, s, d.Live)
 	registerDetections(v1, s)
 	registerLiveDetections(v1, s)
+	registerAttendance(v1, s)
+	registerAttendanceReports(v1, s)
+	registerExports(v1, s)
 
 	router.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(http.StatusNotFound, CodeNotFound, "no such endpoint"))

@@ -111,3 +111,12 @@ func ShiftForPerson(ctx context.Context, db bun.IDB, profileID, department strin
 	}
 	return &shifts[0], nil
 }
+
+// FindShiftByName returns the shift with a name (any case), or ErrNotFound.
+func FindShiftByName(ctx context.Context, db bun.IDB, name string) (*ShiftSchedule, error) {
+	s := new(ShiftSchedule)
+	if err := db.NewSelect().Model(s).Where("lower(name) = lower(?)", name).Limit(1).Scan(ctx); err != nil {
+		return nil, notFound(err, "find shift by name")
+	}
+	return s, nil
+}

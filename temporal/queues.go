@@ -18,4 +18,5 @@ const (
 	ScheduleCameraHealth    = "rollcall-camera-health"
 	ScheduleCameraReconcile = "rollcall-camera-reconcile"
 	ScheduleProviderHealth  = "rollcall-provider-health"
+	ScheduleAttendanceClose = "rollcall-attendance-close"
 )

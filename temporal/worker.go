@@ -33,6 +33,8 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 	def.RegisterWorkflow(workflows.FaceDeletionWorkflow)
 	def.RegisterWorkflow(workflows.ProviderHealthWorkflow)
 	def.RegisterWorkflow(workflows.DetectFrameWorkflow)
+	def.RegisterWorkflow(workflows.ExportWorkflow)
+	def.RegisterWorkflow(workflows.AttendanceCloseWorkflow)
 	def.RegisterActivity(o.Activities)
 
 	// Heartbeats reach Temporal at least every 2 s, so a stream notices a
@@ -79,6 +81,15 @@ func Schedules(o WorkerOptions) []Schedule {
 			WorkflowID: workflows.CameraReconcileWorkflowID,
 			TaskQueue:  TaskQueueDefault,
 			Note:       "Rollcall: keep a stream workflow running for every active camera, and none for the others",
+		},
+		{
+			ID:         ScheduleAttendanceClose,
+			Every:      time.Hour,
+			Workflow:   workflows.AttendanceCloseWorkflow,
+			WorkflowID: workflows.AttendanceCloseWorkflowID,
+			Args:       []any{workflows.AttendanceCloseInput{}},
+			TaskQueue:  TaskQueueDefault,
+			Note:       "Rollcall: close ended work days (absent with no check-in, incomplete with no check-out)",
 		},
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rollcall/rollcall/activities"
 	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
@@ -149,8 +150,13 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		writer := activities.NewDetectionWriter(db, a.log)
 		writer.Blobs = d.blobs
 		writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
+		// Stored recognitions become attendance in the background.
+		feeder := activities.NewAttendanceFeeder(db, attendance.Rules{Threshold: a.cfg.Attendance.Threshold,
+			Cooldown: a.cfg.Attendance.Cooldown, MinSession: a.cfg.Attendance.MinSession}, publisher, a.log, 8192, 4)
+		writer.OnWritten = feeder.OfferDetections
 		writerDone := make(chan struct{})
 		go func() { defer close(writerDone); writer.Run(writerCtx) }()
+		go feeder.Run(writerCtx)
 		// The writer outlives the worker, to store the detections of
 		// streams stopped by the shutdown.
 		defer func() { stopWriter(); <-writerDone }()

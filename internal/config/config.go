@@ -76,6 +76,8 @@ type Config struct {
 	AdminUsername string
 	AdminPassword string
 	AdminEmail    string
+
+	Attendance AttendanceConfig
 }
 
 // JWTConfig configures access-token signing.
@@ -208,6 +210,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	if c.PasswordMinLength < 8 {
 		e.fail("ROLLCALL_PASSWORD_MIN_LENGTH", "must be at least 8")
 	}
+	c.Attendance = loadAttendance(&e)
 	return c, e.err()
 }
 
