@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,11 +137,9 @@ func TestRunExportRecordsXLSX(t *testing.T) {
 	db := testenv.DB(t)
 	blobs := testBlobs(t)
 	ctx := context.Background()
-	var ids []string
 	for i := range 3 {
 		p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: fmt.Sprintf("R-%d", i), Name: "محمد " + fmt.Sprint(i), Department: "Ops", Status: store.FaceStatusActive}
 		require.NoError(t, store.CreateFaceProfile(ctx, db, p))
-		ids = append(ids, p.ID)
 		for day := range 2 {
 			at := time.Date(2026, 11, 2+day, 8, 30+i, 0, 0, time.UTC)
 			_, _, err := store.RecordRecognition(ctx, db, attendance.DefaultRules(), store.RecognitionInput{DetectionID: uuid.NewString(),
@@ -172,6 +171,7 @@ func TestRunExportRecordsXLSX(t *testing.T) {
 		row := rows[h+1+i]
 		require.Equal(t, r.WorkDate.Format(time.DateOnly), row[0])
 		require.Equal(t, r.EmployeeCode, row[1])
+		require.Equal(t, "محمد "+strings.TrimPrefix(r.EmployeeCode, "R-"), row[2], "Arabic-script names survive")
 		require.Equal(t, r.Status, row[12])
 	}
 	require.Equal(t, "Total", rows[h+1+len(want)][0])

@@ -18,8 +18,8 @@ import (
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/testenv"
-	rctemporal "github.com/rollcall/rollcall/temporal"
 	"github.com/rollcall/rollcall/store"
+	rctemporal "github.com/rollcall/rollcall/temporal"
 	"github.com/rollcall/rollcall/workflows"
 )
 
@@ -107,7 +107,7 @@ func TestManualAttendanceCorrections(t *testing.T) {
 	require.NoError(t, err)
 	for _, bad := range []map[string]any{
 		{"personId": p.ID, "at": day.Add(10 * time.Hour), "direction": "in"},                                          // no reason
-		{"personId": p.ID, "at": day.Add(10 * time.Hour), "direction": "in", "reason": "   "},                          // blank reason
+		{"personId": p.ID, "at": day.Add(10 * time.Hour), "direction": "in", "reason": "   "},                         // blank reason
 		{"personId": uuid.NewString(), "at": day.Add(10 * time.Hour), "direction": "in", "reason": "nobody"},          // unknown person
 		{"personId": p.ID, "at": time.Now().Add(48 * time.Hour), "direction": "in", "reason": "future"},               // future
 		{"personId": p.ID, "at": day.Add(10 * time.Hour), "direction": "sideways", "reason": "bad direction"},         // bad direction

@@ -22,8 +22,8 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/rollcall/rollcall/activities"
-	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
