@@ -16,11 +16,11 @@ dev:
 
 ## test: install and start the services, then run every test against them
 test: stack
-	$(WITH_ENV) $(GO) vet ./... && $(GO) test -count=1 -timeout 20m ./...
+	$(WITH_ENV) $(GO) vet ./... && $(GO) test -count=1 -timeout 45m ./...
 
 ## bench: print throughput and latency figures (real stack, loopback HTTP)
 bench: stack
-	$(WITH_ENV) $(GO) test -run '^$$' -bench . -benchtime 5s -timeout 20m ./bench/...
+	$(WITH_ENV) $(GO) test -run '^$$' -bench . -benchtime 5s -timeout 45m ./bench/...
 
 ## lint: gofmt, go vet, staticcheck, workflowcheck
 lint:

@@ -37,7 +37,9 @@ type Activities struct {
 	Reporter StreamReporter
 	Writer   *DetectionWriter
 	Stream   StreamSettings
-	Now      func() time.Time
+	// ExportPDFMaxRows caps a PDF export's rows (0: no cap).
+	ExportPDFMaxRows int
+	Now              func() time.Time
 }
 
 // Publisher publishes live events (live.Hub).

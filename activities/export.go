@@ -81,6 +81,10 @@ func (a *Activities) RunExport(ctx context.Context, jobID string) (ExportResult,
 	if err != nil {
 		return ExportResult{}, err
 	}
+	if job.Format == export.FormatPDF && a.ExportPDFMaxRows > 0 && total > a.ExportPDFMaxRows {
+		return ExportResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%d rows are more than a PDF holds (%d); choose CSV or XLSX, or narrow the filters",
+			total, a.ExportPDFMaxRows), ErrTypeExportBadJob, nil)
+	}
 	if ok, err := store.StartExportJob(ctx, a.DB, jobID, total); err != nil {
 		return ExportResult{}, err
 	} else if !ok {

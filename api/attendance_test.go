@@ -15,8 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
 	rctemporal "github.com/rollcall/rollcall/temporal"
@@ -408,4 +410,20 @@ func TestAttendanceFromCameraEndToEnd(t *testing.T) {
 	require.Len(t, recs, 1, "%s", fmt.Sprint(recs))
 	require.Equal(t, attendance.StatusAbsent, recs[0].Status)
 	require.Equal(t, yesterday, recs[0].WorkDate.Format(time.DateOnly))
+}
+
+// TestPDFExportCap refuses, before creating anything, a PDF longer than
+// ROLLCALL_EXPORT_PDF_MAX_ROWS (fpdf holds the document in memory).
+func TestPDFExportCap(t *testing.T) {
+	h := newHarness(t, func(c *config.Config, _ map[string]api.Checker) { c.Attendance.ExportPDFMaxRows = 3 })
+	_, hr := h.mustUserToken("hr1", auth.RoleHR)
+	h.seedAttendance([]*store.FaceProfile{h.mustAttendancePerson("P-1", "P", "Ops")}, 4)
+	res := h.as(hr, "POST", "/api/v1/attendance/export", map[string]any{"kind": "logs", "format": "pdf"})
+	require.Equal(t, 422, res.Code, "%s", res.Body)
+	require.Contains(t, res.Body.String(), "at most 3 rows")
+	var jobs int
+	require.NoError(t, h.db.QueryRowContext(context.Background(), "SELECT count(*) FROM export_jobs").Scan(&jobs))
+	require.Zero(t, jobs)
+	res = h.as(hr, "POST", "/api/v1/attendance/export", map[string]any{"kind": "logs", "format": "pdf", "filters": map[string]any{"from": time.Now().Add(-36 * time.Hour)}})
+	require.Equal(t, http.StatusAccepted, res.Code, "a narrower PDF is accepted: %s", res.Body)
 }

@@ -120,6 +120,21 @@ func (s *Server) createExport(ctx context.Context, in *CreateExportInput) (*Expo
 	if b.Kind == store.ExportLogs && f.Status != "" {
 		return nil, fieldError("body.filters.status", "applies to records only", f.Status)
 	}
+	if b.Format == "pdf" {
+		// fpdf builds the whole document in memory: refuse what would not fit.
+		var n int
+		if b.Kind == store.ExportLogs {
+			n, err = store.CountAttendanceLogs(ctx, s.db, f.Logs())
+		} else {
+			n, err = store.CountAttendanceRecords(ctx, s.db, f.Records())
+		}
+		if err != nil {
+			return nil, err
+		}
+		if limit := s.cfg.Attendance.ExportPDFMaxRows; n > limit {
+			return nil, fieldError("body.format", fmt.Sprintf("a PDF holds at most %d rows and these filters select %d: choose csv or xlsx, or narrow the filters", limit, n), b.Format)
+		}
+	}
 	raw, err := json.Marshal(f)
 	if err != nil {
 		return nil, err

@@ -167,7 +167,8 @@ func (h *harness) startWorker(opts ...workerOption) {
 	h.t.Cleanup(func() { stop(); <-done })
 	acts := &activities.Activities{DB: h.db, Log: log, Secrets: h.box,
 		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Providers: h.faces, Live: h.live, Recent: h.recent,
-		Sampler: ffmpeg.Runner{}, Reporter: h.streams, Writer: writer, Stream: setup.settings}
+		Sampler: ffmpeg.Runner{}, Reporter: h.streams, Writer: writer, Stream: setup.settings,
+		ExportPDFMaxRows: h.cfg.Attendance.ExportPDFMaxRows}
 	workers := rctemporal.NewWorkers(h.temporal, rctemporal.WorkerOptions{Activities: acts})
 	if !setup.streams {
 		workers = workers[:1]

@@ -168,6 +168,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 					Sampler: ffmpeg.Runner{}, Reporter: d.streams, Writer: writer,
 					Stream: activities.StreamSettings{SnapshotFrames: a.cfg.DetectionSnapshots, FrameWidth: a.cfg.StreamFrameWidth,
 						Watchdog: a.cfg.StreamWatchdog},
+					ExportPDFMaxRows: a.cfg.Attendance.ExportPDFMaxRows,
 				},
 				AuditRetention: a.cfg.AuditRetention,
 				Log:            a.log,

@@ -21,14 +21,18 @@ type AttendanceConfig struct {
 	MinSession time.Duration
 	// ExportRetention is how long export files are kept.
 	ExportRetention time.Duration
+	// ExportPDFMaxRows caps a PDF report: fpdf assembles the document in
+	// memory (about 3.5 KB a row), so long reports are CSV or XLSX.
+	ExportPDFMaxRows int
 }
 
 func loadAttendance(e *env) AttendanceConfig {
 	c := AttendanceConfig{
-		Timezone:        e.str("ROLLCALL_TIMEZONE", "UTC"),
-		Cooldown:        e.duration("ROLLCALL_ATTENDANCE_COOLDOWN", 5*time.Minute),
-		MinSession:      e.duration("ROLLCALL_ATTENDANCE_MIN_SESSION", 30*time.Minute),
-		ExportRetention: e.duration("ROLLCALL_EXPORT_RETENTION", 7*24*time.Hour),
+		Timezone:         e.str("ROLLCALL_TIMEZONE", "UTC"),
+		Cooldown:         e.duration("ROLLCALL_ATTENDANCE_COOLDOWN", 5*time.Minute),
+		MinSession:       e.duration("ROLLCALL_ATTENDANCE_MIN_SESSION", 30*time.Minute),
+		ExportRetention:  e.duration("ROLLCALL_EXPORT_RETENTION", 7*24*time.Hour),
+		ExportPDFMaxRows: e.int("ROLLCALL_EXPORT_PDF_MAX_ROWS", 25_000),
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		e.fail("ROLLCALL_TIMEZONE", "is not a known IANA time zone")
@@ -48,6 +52,9 @@ func loadAttendance(e *env) AttendanceConfig {
 	}
 	if c.ExportRetention < time.Hour || c.ExportRetention > 365*24*time.Hour {
 		e.fail("ROLLCALL_EXPORT_RETENTION", "must be from 1h to 8760h")
+	}
+	if c.ExportPDFMaxRows < 100 || c.ExportPDFMaxRows > 1_000_000 {
+		e.fail("ROLLCALL_EXPORT_PDF_MAX_ROWS", "must be from 100 to 1000000")
 	}
 	return c
 }
