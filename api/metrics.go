@@ -35,8 +35,39 @@ func newMetrics() *metrics {
 	return m
 }
 
-// middleware counts requests by route pattern (never the raw path, so IDs
-// do not explode the label set).
+// knownMethods are the methods the API answers; anything else is refused
+// by refuseUnknownMethods before it is logged or counted. Go's server
+// accepts any token as a method, so a label taken from it unchecked would
+// let anyone grow the metrics without bound.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+// methodLabel is the method as a metrics label: one of knownMethods, or "other".
+func methodLabel(m string) string {
+	if knownMethods[m] {
+		return m
+	}
+	return "other"
+}
+
+// refuseUnknownMethods answers 501 to a method the API does not know,
+// before anything else sees the request.
+func refuseUnknownMethods(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !knownMethods[r.Method] {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusNotImplemented)
+			_, _ = w.Write([]byte(`{"type":"urn:rollcall:problem:method-not-allowed","title":"Not Implemented","status":501,"code":"method-not-allowed","detail":"unknown method"}`))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// middleware counts requests by method (a fixed set) and route pattern
+// (never the raw path, so IDs do not explode the label set).
 func (m *metrics) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -53,8 +84,9 @@ func (m *metrics) middleware(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		m.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
-		m.duration.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
+		method := methodLabel(r.Method)
+		m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+		m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 	})
 }
 
@@ -74,3 +106,15 @@ func (m *metrics) handler(token string) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// Handler is the API's HTTP handler; MetricsHandler serves /metrics, for a
+// separate listener (ROLLCALL_METRICS_ADDR: the API's router then has no
+// /metrics).
+type Handler struct {
+	http.Handler
+	metrics http.Handler
+}
+
+// MetricsHandler returns the /metrics handler (token-checked when a token
+// is configured).
+func (h *Handler) MetricsHandler() http.Handler { return h.metrics }

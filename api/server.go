@@ -157,8 +157,11 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	}
 	m := newMetrics()
 	router := chi.NewRouter()
-	router.Use(requestContext(d.Config.TrustProxy), accessLog(d.Log), m.middleware, securityHeaders, cors(d.Config.CORSOrigins))
-	router.Handle("/metrics", m.handler(d.Config.MetricsToken))
+	router.Use(refuseUnknownMethods, requestContext(d.Config.TrustProxy), accessLog(d.Log), m.middleware, securityHeaders, cors(d.Config.CORSOrigins))
+	metricsHandler := m.handler(d.Config.MetricsToken)
+	if d.Config.MetricsAddr == "" {
+		router.Handle("/metrics", metricsHandler)
+	}
 
 	hc := huma.DefaultConfig("Rollcall API", Version)
 	hc.Info.Description = "CCTV face attendance: cameras, recognition, attendance, Odoo sync. " +
@@ -200,5 +203,5 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	router.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "method not allowed on this endpoint"))
 	})
-	return router, api, nil
+	return &Handler{Handler: router, metrics: metricsHandler}, api, nil
 }

@@ -245,8 +245,24 @@ func (a *app) runAPI(ctx context.Context, d *deps) error {
 	if a.ready != nil {
 		a.ready <- addr
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	// /metrics on a listener of its own (ROLLCALL_METRICS_ADDR), e.g. one
+	// only the scraper's network reaches.
+	var metricsSrv *http.Server
+	if a.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("listen %s (metrics): %w", a.cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", handler.(*api.Handler).MetricsHandler())
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+		a.log.Info("metrics listening", slog.String("addr", mln.Addr().String()))
+		go func() { errc <- metricsSrv.Serve(mln) }()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
@@ -255,6 +271,9 @@ func (a *app) runAPI(ctx context.Context, d *deps) error {
 	a.log.Info("shutting down api", slog.Duration("timeout", a.cfg.ShutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(sctx)
+	}
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http shutdown: %w", err)
 	}

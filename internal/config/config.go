@@ -25,6 +25,9 @@ type Config struct {
 	TrustProxy      bool // take the client IP from X-Forwarded-For (only behind a trusted proxy)
 	// MetricsToken, when set, is required as a Bearer token on /metrics.
 	MetricsToken string
+	// MetricsAddr, when set, serves /metrics on a listener of its own
+	// (e.g. 127.0.0.1:9464) instead of the API's.
+	MetricsAddr string
 
 	DatabaseURL     string
 	DatabaseMaxConn int
@@ -117,6 +120,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		AutoMigrate:     e.bool("ROLLCALL_AUTO_MIGRATE", true),
 		TrustProxy:      e.bool("ROLLCALL_TRUST_PROXY", false),
 		MetricsToken:    e.str("ROLLCALL_METRICS_TOKEN", ""),
+		MetricsAddr:     e.str("ROLLCALL_METRICS_ADDR", ""),
 
 		DatabaseURL:     e.str("ROLLCALL_DATABASE_URL", "postgres://rollcall:rollcall@127.0.0.1:55432/rollcall?sslmode=disable"),
 		DatabaseMaxConn: e.int("ROLLCALL_DATABASE_MAX_CONNS", 20),
