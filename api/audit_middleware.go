@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/rollcall/rollcall/internal/urlsafe"
 	"github.com/rollcall/rollcall/store"
 )
 
@@ -116,13 +116,10 @@ func beforeAfter(request json.RawMessage, before, after any) json.RawMessage {
 	return b
 }
 
-// urlUserinfo matches the user:password@ part of a URL inside a string.
-var urlUserinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@`)
-
 func redact(v any) any {
 	switch t := v.(type) {
 	case string:
-		return urlUserinfo.ReplaceAllString(t, "${1}[REDACTED]@")
+		return urlsafe.Redact(t)
 	case map[string]any:
 		for k, val := range t {
 			if isSecretKey(k) {

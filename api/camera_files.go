@@ -14,6 +14,7 @@ import (
 
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/camera"
+	"github.com/rollcall/rollcall/internal/urlsafe"
 	"github.com/rollcall/rollcall/store"
 )
 
@@ -92,11 +93,12 @@ func (s *Server) importCameras(ctx context.Context, in *ImportCamerasInput) (*Im
 		applySpec(&cams[i], sp)
 	}
 	// Credentials are sealed to the camera's final ID; a row without any
-	// keeps an updated camera's stored credentials.
+	// keeps an updated camera's stored credentials, unless its URL now
+	// points to another scheme, host or port.
 	seal := func(c, existing *store.Camera) error {
 		sp := specs[indexOfName(specs, c.Name)]
 		if sp.Username == "" && sp.Password == "" {
-			if existing != nil {
+			if existing != nil && urlsafe.SameEndpoint(existing.StreamURL, c.StreamURL) {
 				c.Credentials = existing.Credentials
 			}
 			return nil

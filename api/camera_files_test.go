@@ -125,8 +125,17 @@ func TestCameraImportUpsert(t *testing.T) {
 		t.Fatalf("upsert: %d %s", res.Code, res.Body)
 	}
 	got := h.mustGetCamera(op, existing.ID)
-	if got.Site != "New" || got.URL != "rtsp://10.0.0.6/s" || got.State != "active" || !got.HasCredentials {
+	// The URL moved to another host: the stored credentials stay behind.
+	if got.Site != "New" || got.URL != "rtsp://10.0.0.6/s" || got.State != "active" || got.HasCredentials {
 		t.Fatalf("updated camera: %+v", got)
 	}
 	h.waitStream(existing.ID, 1) // WORKFLOW_EXECUTION_STATUS_RUNNING: the import activated it
+
+	// Same host, another path: credentials given again are kept by a later
+	// row that sends none.
+	h.importFile(op, "?mode=upsert&format=csv", "text/plain", "name,url,username,password\ngate,rtsp://10.0.0.6/s,u,Keep-Me-6\n")
+	res = h.importFile(op, "?mode=upsert&format=csv", "text/plain", "name,url\ngate,rtsp://10.0.0.6:554/main\n")
+	if res.Code != 200 || !h.mustGetCamera(op, existing.ID).HasCredentials {
+		t.Fatalf("same endpoint: credentials lost: %d %s", res.Code, res.Body)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/rollcall/rollcall/internal/facegen"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/recognizer"
+	"github.com/rollcall/rollcall/internal/urlsafe"
 	"github.com/rollcall/rollcall/store"
 )
 
@@ -53,7 +54,7 @@ type PutProviderConfigInput struct {
 	Body struct {
 		Kind                string  `json:"kind" enum:"builtin,http,compreface,codeproject"`
 		URL                 string  `json:"url,omitempty" maxLength:"2048" doc:"http(s) base URL; empty with kind builtin runs the built-in provider in-process"`
-		APIKey              string  `json:"apiKey,omitempty" maxLength:"512" writeOnly:"true" doc:"Stored encrypted, never returned. Omitted keeps the stored key."`
+		APIKey              string  `json:"apiKey,omitempty" maxLength:"512" writeOnly:"true" doc:"Stored encrypted, never returned. Omitted keeps the stored key while kind, scheme, host and port stay the same; otherwise it is dropped."`
 		ClearAPIKey         bool    `json:"clearApiKey,omitempty"`
 		SimilarityThreshold float64 `json:"similarityThreshold" minimum:"0" maximum:"1" doc:"Below it a face is unknown"`
 		DetectionThreshold  float64 `json:"detectionThreshold" minimum:"0" maximum:"1" doc:"Faces detected with less confidence are dropped"`
@@ -105,16 +106,21 @@ func (s *Server) putProviderConfig(ctx context.Context, in *PutProviderConfigInp
 		return nil, err
 	}
 	key := ""
+	// The stored key belongs to the provider it was given for: another
+	// kind, scheme, host or port drops it unless it is sent again.
+	moved := b.Kind != c.Kind || (strings.TrimSpace(b.URL) != c.URL && !urlsafe.SameEndpoint(c.URL, strings.TrimSpace(b.URL)))
 	switch {
 	case b.APIKey != "":
 		key = b.APIKey
-	case !b.ClearAPIKey && c.APIKey != "":
+	case !b.ClearAPIKey && c.APIKey != "" && !moved:
 		k, err := s.secrets.Open(c.APIKey, recognizer.APIKeyAAD)
 		if err != nil {
 			return nil, newProblem(http.StatusConflict, CodeCredentials, "the stored API key cannot be decrypted; send apiKey again")
 		}
 		key = string(k)
 	}
+	hadKey := c.APIKey != ""
+	before := map[string]any{"kind": c.Kind, "url": urlsafe.Redact(c.URL), "key": storedOrNone(hadKey)}
 	cfg := provider.Config{Kind: b.Kind, URL: strings.TrimSpace(b.URL), APIKey: key, SimilarityThreshold: b.SimilarityThreshold,
 		DetectionThreshold: b.DetectionThreshold, Timeout: time.Duration(b.TimeoutMs) * time.Millisecond, MaxInFlight: b.MaxInFlight}
 	if _, err := s.providers.Build(cfg); err != nil {
@@ -129,6 +135,14 @@ func (s *Server) putProviderConfig(ctx context.Context, in *PutProviderConfigInp
 	}
 	if err := store.SaveProviderConfig(ctx, s.db, c); err != nil {
 		return nil, err
+	}
+	if info := infoFrom(ctx); info != nil {
+		info.AuditBefore = before
+		after := storedOrNone(c.APIKey != "")
+		if moved && hadKey && c.APIKey == "" && !b.ClearAPIKey {
+			after = "dropped"
+		}
+		info.AuditAfter = map[string]any{"kind": c.Kind, "url": urlsafe.Redact(c.URL), "key": after}
 	}
 	return &ProviderConfigOutput{Body: providerBody(c)}, nil
 }

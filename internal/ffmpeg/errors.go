@@ -125,7 +125,7 @@ func classifyStderr(stderr string) (rule stderrRule, ok bool) {
 }
 
 // userinfoRE matches the user info of any URL in FFmpeg's output.
-var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@`)
+var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]*@`) // up to the last "@": a password may hold one
 
 // maxDetail bounds Error.Detail.
 const maxDetail = 2048
