@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/google/uuid"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -94,10 +95,14 @@ func (s *Server) setCameraState(ctx context.Context, in *SetCameraStateInput) (*
 func (s *Server) runWorkflow(ctx context.Context, id string, wf any, arg, result any) error {
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.WorkflowWait)
 	defer cancel()
+	// IDs are the server's own (newRunID): a client's X-Request-ID only
+	// travels in the memo, for correlation, and never joins another run.
 	run, err := s.temporal.ExecuteWorkflow(wctx, client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                rctemporal.TaskQueueDefault,
-		WorkflowExecutionTimeout: 5 * time.Minute,
+		ID:                                       id,
+		TaskQueue:                                rctemporal.TaskQueueDefault,
+		WorkflowExecutionTimeout:                 5 * time.Minute,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		Memo:                                     map[string]any{"requestId": infoFrom(ctx).RequestID},
 	}, wf, arg)
 	if err != nil {
 		s.log.ErrorContext(ctx, "start workflow", slog.String("workflow_id", id), slog.String("error", err.Error()))
@@ -117,7 +122,7 @@ func (s *Server) testCameraConnection(ctx context.Context, in *CameraIDInput) (*
 	if _, err := store.FindCameraByID(ctx, s.db, in.ID); err != nil {
 		return nil, cameraError(err)
 	}
-	id := workflows.CameraProbeWorkflowID(in.ID, infoFrom(ctx).RequestID)
+	id := workflows.CameraProbeWorkflowID(in.ID, newRunID())
 	var outcome activities.ProbeOutcome
 	if err := s.runWorkflow(ctx, id, workflows.CameraProbeWorkflow, workflows.CameraProbeWorkflowInput{CameraID: in.ID}, &outcome); err != nil {
 		return nil, workflowError(err)
@@ -139,7 +144,7 @@ func (s *Server) takeCameraSnapshot(ctx context.Context, in *CameraIDInput) (*Sn
 	if _, err := store.FindCameraByID(ctx, s.db, in.ID); err != nil {
 		return nil, cameraError(err)
 	}
-	id := workflows.CameraSnapshotWorkflowID(in.ID, infoFrom(ctx).RequestID)
+	id := workflows.CameraSnapshotWorkflowID(in.ID, newRunID())
 	var res activities.SnapshotResult
 	if err := s.runWorkflow(ctx, id, workflows.CameraSnapshotWorkflow, workflows.CameraSnapshotWorkflowInput{CameraID: in.ID}, &res); err != nil {
 		return nil, workflowError(err)
@@ -189,3 +194,7 @@ func workflowError(err error) error {
 	}
 	return err
 }
+
+// newRunID names one per-request workflow run (and the objects it writes):
+// generated here, never taken from the client.
+func newRunID() string { return uuid.NewString() }

@@ -85,7 +85,7 @@ func registerDetections(api huma.API, s *Server) {
 
 func (s *Server) sendFrame(ctx context.Context, in *SendFrameInput) (*SendFrameOutput, error) {
 	form := in.RawBody.Data()
-	requestID := infoFrom(ctx).RequestID
+	runID := newRunID()
 	input := activities.DetectFrameInput{}
 	switch {
 	case form.Image.IsSet && form.CameraID != "":
@@ -104,7 +104,7 @@ func (s *Server) sendFrame(ctx context.Context, in *SendFrameInput) (*SendFrameO
 		if info.ContentType == "image/png" {
 			ext = "png"
 		}
-		input.ImageKey = workflows.FrameObjectKey(s.now(), "upload-"+requestID, ext)
+		input.ImageKey = workflows.FrameObjectKey(s.now(), "upload-"+runID, ext)
 		if err := s.blobs.Put(ctx, input.ImageKey, bytes.NewReader(data), int64(len(data)), info.ContentType); err != nil {
 			return nil, err
 		}
@@ -119,7 +119,7 @@ func (s *Server) sendFrame(ctx context.Context, in *SendFrameInput) (*SendFrameO
 	default:
 		return nil, fieldError("body.image", "send an image, or a cameraId to capture from", nil)
 	}
-	id := workflows.DetectFrameWorkflowID(requestID)
+	id := workflows.DetectFrameWorkflowID(runID)
 	var res activities.DetectFrameResult
 	if err := s.runWorkflow(ctx, id, workflows.DetectFrameWorkflow, input, &res); err != nil {
 		var appErr interface{ Type() string }
