@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -98,7 +100,7 @@ func (s *Server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error
 		return nil, s.loginFailed(ctx, username)
 	}
 	info.AuditActorID = u.ID
-	_ = s.limiter.Reset(ctx, "login:account:"+username)
+	s.loginSucceeded(ctx, username, info.ClientIP)
 
 	now := s.now()
 	token, hash := auth.NewRefreshToken()
@@ -115,36 +117,102 @@ func (s *Server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error
 	return s.tokenPair(u, sess.FamilyID, token)
 }
 
-// checkLoginRate counts the attempt against the client IP and refuses when
-// the IP or the account (failures only) is over its limit.
+// Login throttling. Three counters, each incremented atomically before it
+// is judged (so parallel attempts cannot slip past a limit):
+//   - per client IP, every attempt (ROLLCALL_LOGIN_RATE_IP);
+//   - per account and client IP, every attempt not followed by a success
+//     (ROLLCALL_LOGIN_RATE_ACCOUNT): one source guessing one account is
+//     refused, and only that source;
+//   - per account, failures from anywhere: past the same limit every
+//     attempt on the account is slowed down (loginDelay), never refused, so
+//     nobody can lock a user - the last admin included - out by failing
+//     on purpose. An administrator clears both account counters with
+//     DELETE /users/{id}/login-lock.
+
+// loginKeys are an account's counter keys: the username is hashed, so no
+// input reaches a key (or a SCAN pattern) as typed.
+func loginKeys(username, ip string) (accountIP, account string) {
+	h := sha256.Sum256([]byte(username))
+	u := hex.EncodeToString(h[:12])
+	return "login:u:" + u + ":ip:" + ip, "login:u:" + u + ":failures"
+}
+
+// loginAccountPrefix is the prefix of every per-IP counter of an account
+// ("login:u:<hash>:ip:").
+func loginAccountPrefix(username string) string {
+	k, _ := loginKeys(username, "")
+	return k
+}
+
+// maxLoginDelay caps the slow-down of an account under attack.
+const maxLoginDelay = 5 * time.Second
+
+// loginDelay is the wait before checking a password of an account with
+// failures failed attempts in the window: none up to the limit, then half
+// a second more per failure, at most maxLoginDelay.
+func loginDelay(failures, limit int) time.Duration {
+	if failures < limit {
+		return 0
+	}
+	return min(time.Duration(failures-limit+1)*500*time.Millisecond, maxLoginDelay)
+}
+
+// checkLoginRate counts the attempt against the client IP and the account
+// from that IP, refusing over either limit, then waits out the account's
+// slow-down (if it is under attack).
 func (s *Server) checkLoginRate(ctx context.Context, ip, username string) *Problem {
 	ipLim, accLim := s.cfg.LoginRateIP, s.cfg.LoginRateAccount
-	ipRes, err := s.limiter.Hit(ctx, "login:ip:"+ip, ipLim.Limit, ipLim.Window)
-	if err != nil {
+	unavailable := func(err error) *Problem {
 		// Failing open here would let a Redis outage disable brute-force protection.
 		s.log.ErrorContext(ctx, "login rate limiter unavailable", slog.String("error", err.Error()))
 		return newProblem(http.StatusServiceUnavailable, CodeUnavailable, "sign-in is temporarily unavailable")
 	}
+	ipRes, err := s.limiter.Hit(ctx, "login:ip:"+ip, ipLim.Limit, ipLim.Window)
+	if err != nil {
+		return unavailable(err)
+	}
 	if !ipRes.Allowed {
 		return rateLimited(ipRes.Reset)
 	}
-	accRes, err := s.limiter.Peek(ctx, "login:account:"+username, accLim.Limit, accLim.Window)
+	perIP, perAccount := loginKeys(username, ip)
+	pairRes, err := s.limiter.Hit(ctx, perIP, accLim.Limit, accLim.Window)
 	if err != nil {
-		s.log.ErrorContext(ctx, "login rate limiter unavailable", slog.String("error", err.Error()))
-		return newProblem(http.StatusServiceUnavailable, CodeUnavailable, "sign-in is temporarily unavailable")
+		return unavailable(err)
 	}
-	if !accRes.Allowed {
-		return rateLimited(accRes.Reset)
+	if !pairRes.Allowed {
+		return rateLimited(pairRes.Reset)
+	}
+	failures, err := s.limiter.Count(ctx, perAccount)
+	if err != nil {
+		return unavailable(err)
+	}
+	if d := loginDelay(failures, accLim.Limit); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return newProblem(http.StatusServiceUnavailable, CodeUnavailable, "sign-in was cancelled")
+		}
 	}
 	return nil
 }
 
+// loginFailed counts a failure against the account (for its slow-down).
+// The per-IP attempt stays counted.
 func (s *Server) loginFailed(ctx context.Context, username string) *Problem {
 	lim := s.cfg.LoginRateAccount
-	if _, err := s.limiter.Hit(ctx, "login:account:"+username, lim.Limit, lim.Window); err != nil {
+	_, perAccount := loginKeys(username, "")
+	if _, err := s.limiter.Hit(ctx, perAccount, lim.Limit, lim.Window); err != nil {
 		s.log.WarnContext(ctx, "count failed login", slog.String("error", err.Error()))
 	}
 	return newProblem(http.StatusUnauthorized, CodeInvalidCredentials, "invalid username or password")
+}
+
+// loginSucceeded forgets the source's attempts on the account.
+func (s *Server) loginSucceeded(ctx context.Context, username, ip string) {
+	perIP, _ := loginKeys(username, ip)
+	_ = s.limiter.Reset(ctx, perIP)
 }
 
 func (s *Server) tokenPair(u *store.User, familyID, refreshToken string) (*TokenOutput, error) {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,16 +114,28 @@ func TestLoginRateLimits(t *testing.T) {
 		}
 	})
 
-	t.Run("per account failures, from any IP, even with the right password", func(t *testing.T) {
+	t.Run("per account and source: the failing source is refused, others slowed, never locked out", func(t *testing.T) {
 		h := newHarness(t, limits)
 		_, pw := h.mustCreateUser("alice", auth.RoleViewer)
 		for i := range 3 {
-			if res := login(h, "alice", "wrong-password-1", "10.0.1."+string(rune('1'+i))); res.Code != 401 {
+			if res := login(h, "alice", "wrong-password-1", "10.0.1.1"); res.Code != 401 {
 				t.Fatalf("failure %d: %d", i+1, res.Code)
 			}
 		}
-		res := login(h, "alice", pw, "10.0.2.1")
+		// The attacking source is refused, even with the right password.
+		res := login(h, "alice", pw, "10.0.1.1")
 		h.check(t, scenario{Method: "POST", URL: "login", WantStatus: 429, WantHeaders: map[string]string{"Retry-After": "*"}}, res)
+		// Failures from many sources slow the account down but do not lock it.
+		for i := range 3 {
+			login(h, "alice", "wrong-password-1", "10.0.2."+string(rune('1'+i)))
+		}
+		start := time.Now()
+		if res := login(h, "alice", pw, "10.0.3.1"); res.Code != 200 {
+			t.Fatalf("the right password from a clean source: %d %s", res.Code, res.Body)
+		}
+		if d := time.Since(start); d < 500*time.Millisecond {
+			t.Fatalf("an account under attack was not slowed down (%v)", d)
+		}
 	})
 
 	t.Run("a success clears the account's failures", func(t *testing.T) {
@@ -136,6 +150,50 @@ func TestLoginRateLimits(t *testing.T) {
 		login(h, "alice", "wrong-password-1", "10.0.3.5")
 		if res := login(h, "alice", pw, "10.0.3.6"); res.Code != 200 {
 			t.Fatalf("login after reset: %d %s", res.Code, res.Body)
+		}
+	})
+
+	t.Run("parallel attempts cannot pass the limit", func(t *testing.T) {
+		h := newHarness(t, func(c *config.Config, _ map[string]api.Checker) {
+			c.LoginRateIP = config.RateLimit{Limit: 1000, Window: time.Minute}
+			c.LoginRateAccount = config.RateLimit{Limit: 3, Window: time.Minute}
+		})
+		h.mustCreateUser("alice", auth.RoleViewer)
+		var wg sync.WaitGroup
+		var tried atomic.Int32
+		for range 40 {
+			wg.Go(func() {
+				if login(h, "alice", "wrong-password-1", "10.0.4.1").Code == 401 {
+					tried.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := tried.Load(); n > 3 {
+			t.Fatalf("%d passwords checked in parallel, limit 3", n)
+		}
+	})
+
+	t.Run("an administrator clears an account's counters", func(t *testing.T) {
+		h := newHarness(t, limits)
+		u, pw := h.mustCreateUser("alice", auth.RoleViewer)
+		_, admin := h.mustUserToken("root", auth.RoleAdmin)
+		_, viewer := h.mustUserToken("vera", auth.RoleViewer)
+		for range 3 {
+			login(h, "alice", "wrong-password-1", "10.0.5.1")
+		}
+		if res := login(h, "alice", pw, "10.0.5.1"); res.Code != 429 {
+			t.Fatalf("locked source: %d", res.Code)
+		}
+		if res := h.as(viewer, "DELETE", "/api/v1/users/"+u.ID+"/login-lock", nil); res.Code != 403 {
+			t.Fatalf("a viewer clears a lock: %d", res.Code)
+		}
+		res := h.as(admin, "DELETE", "/api/v1/users/"+u.ID+"/login-lock", nil)
+		if res.Code != 200 || res.json(t)["cleared"].(float64) < 2 {
+			t.Fatalf("clear: %d %s", res.Code, res.Body)
+		}
+		if res := login(h, "alice", pw, "10.0.5.1"); res.Code != 200 {
+			t.Fatalf("after clearing: %d %s", res.Code, res.Body)
 		}
 	})
 }

@@ -112,6 +112,39 @@ func registerUsers(api huma.API, s *Server) {
 		Desc: "Your own: send currentPassword; your other sessions are signed out. Another user's: needs users:manage; " +
 			"all their sessions are signed out.", Status: http.StatusNoContent},
 		s.changePassword)
+	register(api, op{ID: "clear-login-lock", Method: http.MethodDelete, Path: "/users/{id}/login-lock", Tag: "Users", Perm: auth.PermUsersManage,
+		Summary: "Clear an account's failed sign-in counters",
+		Desc: "Failed sign-ins slow an account down and refuse the sources that keep failing; this clears both, for every source. " +
+			"Answers how many counters were cleared.", Status: http.StatusOK},
+		s.clearLoginLock)
+}
+
+// ClearLoginLockOutput says how many counters were cleared.
+type ClearLoginLockOutput struct {
+	Body struct {
+		Cleared int `json:"cleared" doc:"Counters removed: the account's failures and its per-source attempts"`
+	}
+}
+
+func (s *Server) clearLoginLock(ctx context.Context, in *UserIDInput) (*ClearLoginLockOutput, error) {
+	u, err := store.FindUserByID(ctx, s.db, in.ID)
+	if err != nil {
+		return nil, userError(err)
+	}
+	n, err := s.limiter.ResetPrefix(ctx, loginAccountPrefix(u.Username))
+	if err != nil {
+		return nil, newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the sign-in counters cannot be reached; try again")
+	}
+	_, failures := loginKeys(u.Username, "")
+	if c, _ := s.limiter.Count(ctx, failures); c > 0 {
+		n++
+	}
+	if err := s.limiter.Reset(ctx, failures); err != nil {
+		return nil, newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the sign-in counters cannot be reached; try again")
+	}
+	out := &ClearLoginLockOutput{}
+	out.Body.Cleared = n
+	return out, nil
 }
 
 func (s *Server) listUsers(ctx context.Context, in *ListUsersInput) (*UserListOutput, error) {

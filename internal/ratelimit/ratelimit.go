@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -60,6 +61,50 @@ func (l *Limiter) Peek(ctx context.Context, key string, limit int, window time.D
 		r.Allowed = false
 	}
 	return r, err
+}
+
+// Count returns the requests counted against key in its current window.
+func (l *Limiter) Count(ctx context.Context, key string) (int, error) {
+	r, err := l.run(ctx, key, 1<<30, time.Minute, 0)
+	if err != nil {
+		return 0, err
+	}
+	return r.Limit - r.Remaining, nil
+}
+
+// ResetPrefix forgets the windows of every key starting with prefix (a
+// literal: glob characters in it are escaped) and returns how many.
+func (l *Limiter) ResetPrefix(ctx context.Context, prefix string) (int, error) {
+	pattern := l.prefix + globEscape(prefix) + "*"
+	n := 0
+	cursor := uint64(0)
+	for {
+		e, err := l.rdb.Do(ctx, l.rdb.B().Scan().Cursor(cursor).Match(pattern).Count(500).Build()).AsScanEntry()
+		if err != nil {
+			return n, fmt.Errorf("ratelimit: reset prefix: %w", err)
+		}
+		if len(e.Elements) > 0 {
+			if err := l.rdb.Do(ctx, l.rdb.B().Del().Key(e.Elements...).Build()).Error(); err != nil {
+				return n, fmt.Errorf("ratelimit: reset prefix: %w", err)
+			}
+			n += len(e.Elements)
+		}
+		if cursor = e.Cursor; cursor == 0 {
+			return n, nil
+		}
+	}
+}
+
+// globEscape escapes Redis glob characters.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Reset forgets key's window.
