@@ -215,6 +215,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		e.fail("ROLLCALL_PASSWORD_MIN_LENGTH", "must be at least 8")
 	}
 	c.Attendance = loadAttendance(&e)
+	checkProduction(&c, &e)
 	return c, e.err()
 }
 

@@ -61,6 +61,11 @@ func TestLoadReadsOverrides(t *testing.T) {
 		"ROLLCALL_JWT_ACCESS_TTL":     "5m",
 		"ROLLCALL_AUDIT_RETENTION":    "720h",
 		"ROLLCALL_TEMPORAL_NAMESPACE": "rollcall",
+		// Production refuses the development defaults of these.
+		"ROLLCALL_DATABASE_URL":  "postgres://rollcall:Long-Random-Pw-1@db:5432/rollcall",
+		"ROLLCALL_S3_ACCESS_KEY": "rollcall-prod",
+		"ROLLCALL_S3_SECRET_KEY": "Long-Random-S3-Secret-1",
+		"ROLLCALL_METRICS_TOKEN": "scrape-token-0123456789",
 	}))
 	require.NoError(t, err)
 
