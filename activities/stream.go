@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -127,6 +128,9 @@ func (r StreamReport) Streaming() bool { return r.Counters.FramesRead > 0 }
 const (
 	// ErrTypeCameraInactive ends a stream whose camera is no longer active.
 	ErrTypeCameraInactive = "CameraInactive"
+	// ErrTypeWorkerShutdown ends a session its worker gave back while
+	// shutting down: not the camera's failure.
+	ErrTypeWorkerShutdown = "worker_shutdown"
 )
 
 // StreamCamera runs until cancelled or until the camera's stream fails:
@@ -235,6 +239,21 @@ func (s *stream) run(actx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleO
 	}
 	wg.Go(func() { s.reportLoop(ctx) })
 
+	// A worker shutting down hands the session back before its context is
+	// cancelled (worker.Options.WorkerStopTimeout): end it cleanly.
+	var stopping atomic.Bool
+	if activity.IsActivity(actx) {
+		stopCh := activity.GetWorkerStopChannel(actx)
+		wg.Go(func() {
+			select {
+			case <-stopCh:
+				stopping.Store(true)
+				cancel()
+			case <-ctx.Done():
+			}
+		})
+	}
+
 	var err error
 	for {
 		sctx, stopSampler := context.WithCancelCause(ctx)
@@ -257,6 +276,10 @@ func (s *stream) run(actx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleO
 	cancel()
 	wg.Wait()
 	rep := s.report()
+	if stopping.Load() {
+		s.a.Log.Info("camera stream handed back: the worker is shutting down", slog.String("camera_id", s.cameraID))
+		return rep, temporal.NewApplicationError("the worker running the stream is shutting down", ErrTypeWorkerShutdown, rep)
+	}
 	if actx.Err() != nil {
 		return rep, actx.Err() // cancelled: the workflow asked for it
 	}

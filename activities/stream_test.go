@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
@@ -279,3 +280,49 @@ func TestStreamWithHungProviderDropsFramesAndStaysFlat(t *testing.T) {
 }
 
 func mib(n uint64) float64 { return float64(n) / (1 << 20) }
+
+// TestStreamHandsBackOnWorkerShutdown: when its worker starts shutting
+// down, a stream ends its session with worker_shutdown (which the workflow
+// does not count against the camera) instead of being cut off as failed.
+func TestStreamHandsBackOnWorkerShutdown(t *testing.T) {
+	db := testenv.DB(t)
+	srv := testenv.StartCameraServer(t, "--image-mount", "/noise="+noisePicture(t))
+	ctx := context.Background()
+	cam := &store.Camera{ID: uuid.NewString(), Name: "Shutdown", StreamURL: srv.URL("/noise"), Direction: "both", FPS: 2,
+		Timezone: "UTC", State: camera.StateActive, Health: camera.HealthUnknown}
+	if err := store.CreateCamera(ctx, db, cam); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sampler := &byteCounter{Sampler: ffmpeg.Runner{}}
+	acts := &activities.Activities{DB: db, Log: log, Providers: fixedProviders{&hungProvider{}}, Sampler: sampler, Reporter: &reportLog{},
+		Writer: activities.NewDetectionWriter(db, log),
+		Stream: activities.StreamSettings{ReportEvery: time.Second, HeartbeatEvery: 500 * time.Millisecond, InFlight: 1}}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	stop := make(chan struct{})
+	env.SetWorkerStopChannel(stop)
+	env.RegisterActivity(acts)
+	done := make(chan error, 1)
+	go func() {
+		_, err := env.ExecuteActivity(acts.StreamCamera, activities.StreamCameraInput{CameraID: cam.ID, Session: 1})
+		done <- err
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for sampler.frames.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if sampler.frames.Load() == 0 {
+		t.Fatal("no frame within 20s")
+	}
+	close(stop)
+	select {
+	case err := <-done:
+		var appErr *temporal.ApplicationError
+		if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeWorkerShutdown {
+			t.Fatalf("session ended with %v, want %s", err, activities.ErrTypeWorkerShutdown)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream did not hand its session back within 10s of the worker stopping")
+	}
+}

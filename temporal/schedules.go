@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
@@ -33,12 +34,17 @@ func UpsertSchedule(ctx context.Context, c client.Client, s Schedule) error {
 		TaskQueue:                s.TaskQueue,
 		WorkflowExecutionTimeout: s.Every * 10,
 	}
+	// Skip a run while the previous one is still going; after an outage
+	// take at most the one missed run that still matters (the server's
+	// default catch-up window is a year of runs).
+	policies := &client.SchedulePolicies{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: catchupWindow(s.Every)}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:      s.ID,
-		Spec:    spec,
-		Action:  action,
-		Overlap: 0, // skip a run while the previous one is still going
-		Note:    s.Note,
+		ID:            s.ID,
+		Spec:          spec,
+		Action:        action,
+		Overlap:       policies.Overlap,
+		CatchupWindow: policies.CatchupWindow,
+		Note:          s.Note,
 	})
 	if err == nil {
 		return nil
@@ -51,6 +57,7 @@ func UpsertSchedule(ctx context.Context, c client.Client, s Schedule) error {
 			sched := in.Description.Schedule
 			sched.Spec = &spec
 			sched.Action = action
+			sched.Policy = policies // an update replaces the policies too
 			return &client.ScheduleUpdate{Schedule: &sched}, nil
 		},
 	})
@@ -59,3 +66,7 @@ func UpsertSchedule(ctx context.Context, c client.Client, s Schedule) error {
 	}
 	return nil
 }
+
+// catchupWindow is how late a missed run may still start: one interval,
+// at least a minute (the server's minimum is 10 s).
+func catchupWindow(every time.Duration) time.Duration { return max(every, time.Minute) }

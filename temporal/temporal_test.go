@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	enumspb "go.temporal.io/api/enums/v1"
 	"log/slog"
 	"testing"
 	"time"
@@ -96,7 +97,30 @@ func TestUpsertScheduleUpdatesInPlace(t *testing.T) {
 	var in workflows.CleanupWorkflowInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(payload, &in))
 	require.Equal(t, 3*time.Hour, in.SessionGrace, "the action's arguments are updated too")
+	require.Equal(t, enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, d.Schedule.Policy.Overlap)
+	require.Equal(t, 2*time.Hour, d.Schedule.Policy.CatchupWindow)
+}
 
+// TestUpsertScheduleResetsPolicies: a schedule created with other policies
+// (by an older release, or by hand) gets Rollcall's at the next start.
+func TestUpsertScheduleResetsPolicies(t *testing.T) {
+	c := mustClient(t)
+	ctx := context.Background()
+	id := uniqueID("test-policies-")
+	t.Cleanup(func() { deleteSchedule(c, id) })
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:   id,
+		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: time.Minute}}},
+		Action: &client.ScheduleWorkflowAction{ID: id + "-run", Workflow: workflows.CleanupWorkflow,
+			Args: []any{workflows.CleanupWorkflowInput{}}, TaskQueue: "rollcall-test-unpolled"},
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL, CatchupWindow: 365 * 24 * time.Hour,
+	})
+	require.NoError(t, err)
+	require.NoError(t, temporal.UpsertSchedule(ctx, c, temporal.Schedule{ID: id, Every: time.Minute, Workflow: workflows.CleanupWorkflow,
+		WorkflowID: id + "-run", Args: []any{workflows.CleanupWorkflowInput{}}, TaskQueue: "rollcall-test-unpolled"}))
+	d := mustDescribeSchedule(t, c, id)
+	require.Equal(t, enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, d.Schedule.Policy.Overlap)
+	require.Equal(t, time.Minute, d.Schedule.Policy.CatchupWindow)
 }
 
 func TestRunWorkerRunsCleanup(t *testing.T) {

@@ -18,12 +18,18 @@ type WorkerOptions struct {
 	Activities     *activities.Activities
 	AuditRetention time.Duration
 	Log            *slog.Logger
+	// StopTimeout is how long a stopping worker lets its activities finish
+	// (camera streams hand their sessions back) before cancelling them.
+	StopTimeout time.Duration
+	// OnFatalError is told when a worker stops polling for good (its
+	// namespace is gone, its credentials refused, …).
+	OnFatalError func(error)
 }
 
 // NewWorkers registers every workflow and activity: short work on the
 // default task queue, camera streams on their own queue.
 func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
-	def := worker.New(c, TaskQueueDefault, worker.Options{})
+	def := worker.New(c, TaskQueueDefault, worker.Options{WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError})
 	def.RegisterWorkflow(workflows.CleanupWorkflow)
 	def.RegisterWorkflow(workflows.CameraProbeWorkflow)
 	def.RegisterWorkflow(workflows.CameraSnapshotWorkflow)
@@ -39,7 +45,8 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 
 	// Heartbeats reach Temporal at least every 2 s, so a stream notices a
 	// pause, a reconfigure or a cancellation within that.
-	streams := worker.New(c, TaskQueueStreams, worker.Options{MaxHeartbeatThrottleInterval: 2 * time.Second})
+	streams := worker.New(c, TaskQueueStreams, worker.Options{MaxHeartbeatThrottleInterval: 2 * time.Second,
+		WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError})
 	streams.RegisterWorkflow(workflows.CameraStreamWorkflow)
 	streams.RegisterActivity(o.Activities)
 	return []worker.Worker{def, streams}
@@ -117,6 +124,19 @@ func RunWorker(ctx context.Context, c client.Client, o WorkerOptions) error {
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}
+	// A worker that stops polling for good ends the process (its
+	// supervisor restarts it) rather than idle without work.
+	fatal := make(chan error, 1)
+	report := o.OnFatalError
+	o.OnFatalError = func(err error) {
+		if report != nil {
+			report(err)
+		}
+		select {
+		case fatal <- err:
+		default:
+		}
+	}
 	workers := NewWorkers(c, o)
 	for i, w := range workers {
 		if err := w.Start(); err != nil {
@@ -127,11 +147,18 @@ func RunWorker(ctx context.Context, c client.Client, o WorkerOptions) error {
 		}
 	}
 	o.Log.Info("worker polling", slog.String("task_queues", TaskQueueDefault+","+TaskQueueStreams))
-	<-ctx.Done()
+	var err error
+	select {
+	case <-ctx.Done():
+		o.Log.Info("worker draining", slog.Duration("timeout", o.StopTimeout))
+	case err = <-fatal:
+		o.Log.Error("worker stopped polling; exiting", slog.String("error", err.Error()))
+		err = fmt.Errorf("temporal: worker failed: %w", err)
+	}
 	for _, w := range workers {
 		w.Stop()
 	}
-	return nil
+	return err
 }
 
 func upsertSchedules(ctx context.Context, c client.Client, o WorkerOptions) error {

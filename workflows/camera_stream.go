@@ -122,6 +122,7 @@ type cameraStream struct {
 	session  int
 	handled  int
 	failures int
+	lost     int // consecutive sessions whose worker was lost
 	offline  bool
 	paused   bool
 
@@ -234,7 +235,7 @@ func (w *cameraStream) take(ctx workflow.Context, r activities.StreamReport) {
 		w.status.LastFrameAt = &at
 	}
 	if r.Streaming() {
-		w.failures, w.offline = 0, false
+		w.failures, w.offline, w.lost = 0, false, 0
 		w.status.RetryAt = nil
 		w.setState(ctx, StreamStreaming)
 	}
@@ -325,7 +326,7 @@ func (w *cameraStream) foldSession(result activities.StreamReport, err error) {
 	w.totals = w.totals.Add(last.Counters)
 	w.current = activities.StreamReport{Session: w.session}
 	if last.Streaming() {
-		w.failures, w.offline = 0, false
+		w.failures, w.offline, w.lost = 0, false, 0
 	}
 }
 
@@ -349,10 +350,26 @@ func (w *cameraStream) failed(ctx workflow.Context, err error) (done bool, _ err
 		// at once elsewhere; the camera is not at fault.
 		code, msg = "worker_lost", "the worker running the stream stopped heartbeating"
 	}
+	if code == activities.ErrTypeWorkerShutdown && workflow.GetVersion(ctx, "stream-worker-shutdown", workflow.DefaultVersion, 1) == 1 {
+		// A worker draining for a restart handed the stream back: another
+		// (or the restarted) worker takes it at once; the camera is fine.
+		w.lost = 0
+		return false, nil
+	}
 	w.failures++
 	wait := streamBackoff(w.failures, code)
 	if code == "worker_lost" {
 		wait = 0
+		// A camera whose stream kills its worker (out of memory, a decoder
+		// crash) would crash-loop across the fleet: from the second loss in
+		// a row, back off as for a failure.
+		if workflow.GetVersion(ctx, "stream-lost-worker-backoff", workflow.DefaultVersion, 1) == 1 {
+			if w.lost++; w.lost >= 2 {
+				wait = streamBackoff(w.lost-1, code)
+			}
+		}
+	} else {
+		w.lost = 0
 	}
 	retryAt := workflow.Now(ctx).Add(wait)
 	w.status.LastError, w.status.LastErrorCode, w.status.RetryAt = msg, code, &retryAt

@@ -325,6 +325,45 @@ func (s *StreamSamplingSuite) TestWorkerLostRestartsAtOnce() {
 	s.Empty(s.marks)
 }
 
+// A camera whose stream keeps killing its worker does not crash-loop the
+// fleet: the first loss restarts at once, later ones in a row back off.
+func (s *StreamSamplingSuite) TestWorkerLostTwiceBacksOff() {
+	s.plan(
+		sessionPlan{err: temporal.NewHeartbeatTimeoutError()},
+		sessionPlan{err: temporal.NewHeartbeatTimeoutError()},
+		sessionPlan{err: temporal.NewHeartbeatTimeoutError()},
+	)
+	s.at(time.Minute, s.env.CancelWorkflow)
+
+	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+
+	s.Require().Len(s.sessions, 4)
+	var starts []time.Duration
+	for _, ss := range s.sessions {
+		starts = append(starts, ss.at)
+	}
+	s.Equal([]time.Duration{0, 0, time.Second, 3 * time.Second}, starts, "at once, then 1 s, then 2 s")
+	s.Empty(s.marks, "a lost worker is not the camera's failure")
+}
+
+// A worker shutting down hands its sessions back: the stream restarts at
+// once and the camera counts no failure.
+func (s *StreamSamplingSuite) TestWorkerShutdownIsNotAFailure() {
+	shutdown := temporal.NewApplicationError("the worker running the stream is shutting down", activities.ErrTypeWorkerShutdown, report(1, 10, 10, 0, 0))
+	s.plan(sessionPlan{err: shutdown}, sessionPlan{err: shutdown})
+	var after CameraStreamStatus
+	s.statusAt(30*time.Second, &after)
+	s.at(time.Minute, s.env.CancelWorkflow)
+
+	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+
+	s.Require().Len(s.sessions, 3)
+	s.Equal(time.Duration(0), s.sessions[2].at, "no backoff")
+	s.Empty(s.marks, "the camera is not marked offline")
+	s.Equal(0, after.Failures)
+	s.Empty(after.LastErrorCode)
+}
+
 // The run continues as new after maxSignalsPerRun signals, carrying its
 // totals, sessions, pause and reconfigure count.
 func (s *StreamSamplingSuite) TestContinuesAsNewCarryingItsState() {

@@ -172,6 +172,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 				},
 				AuditRetention: a.cfg.AuditRetention,
 				Log:            a.log,
+				StopTimeout:    a.cfg.ShutdownTimeout,
 			})
 		})
 	}
