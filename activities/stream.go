@@ -40,9 +40,12 @@ type StreamSettings struct {
 	ReportEvery time.Duration
 	// HeartbeatEvery is how often the activity heartbeats; default 2 s.
 	HeartbeatEvery time.Duration
-	// Watchdog fails the stream when no frame arrives for this long;
-	// default 10 s, and at least three frame intervals.
+	// Watchdog fails the stream when no frame arrives for this long once
+	// frames flow; default 10 s, and at least three frame intervals.
 	Watchdog time.Duration
+	// FirstFrame is how long a session waits for its first frame (a
+	// long key-frame interval delays it); default 45 s.
+	FirstFrame time.Duration
 	// InFlight is the number of frames of one camera at the provider at
 	// once; default 1. Frames arriving while all are busy wait in a
 	// one-frame slot, the newest replacing the older (dropped).
@@ -66,6 +69,9 @@ func (s StreamSettings) withDefaults() StreamSettings {
 	}
 	if s.Watchdog <= 0 {
 		s.Watchdog = ffmpeg.DefaultWatchdog
+	}
+	if s.FirstFrame <= 0 {
+		s.FirstFrame = ffmpeg.DefaultFirstFrame
 	}
 	if s.InFlight <= 0 {
 		s.InFlight = 1
@@ -164,7 +170,8 @@ func (a *Activities) StreamCamera(ctx context.Context, in StreamCameraInput) (St
 	s.keyframes = set.KeyframesBelowFPS > 0 && fps <= set.KeyframesBelowFPS
 	opts := ffmpeg.SampleOptions{
 		FPS: fps, KeyframesOnly: s.keyframes, Width: set.FrameWidth,
-		Watchdog: max(set.Watchdog, time.Duration(3*float64(time.Second)/fps)),
+		Watchdog:   max(set.Watchdog, time.Duration(3*float64(time.Second)/fps)),
+		FirstFrame: set.FirstFrame,
 	}
 	return s.run(ctx, fin, opts)
 }
@@ -260,9 +267,23 @@ func (s *stream) run(actx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleO
 		s.mu.Lock()
 		s.stopSampler = stopSampler
 		s.mu.Unlock()
+		readBefore := s.report().Counters.FramesRead
 		err = s.a.Sampler.Sample(sctx, fin, opts, s.onFrame)
 		stopSampler(nil)
-		if !errors.Is(context.Cause(sctx), errSparseKeyframes) || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			break
+		}
+		// Decoding key frames only, a camera with a long key-frame interval
+		// (30 s and more) goes quiet between key frames after the first:
+		// that is not a stall, decode every frame instead.
+		sparse := errors.Is(context.Cause(sctx), errSparseKeyframes)
+		if !sparse && opts.KeyframesOnly && errors.Is(err, ffmpeg.ErrTimeout) && s.report().Counters.FramesRead > readBefore {
+			sparse = true
+			s.mu.Lock()
+			s.keyframes = false
+			s.mu.Unlock()
+		}
+		if !sparse {
 			break
 		}
 		// The camera sends key frames less often than it is sampled:

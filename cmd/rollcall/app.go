@@ -167,7 +167,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 					Live: publisher, Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, api.LiveWindow, api.LivePerCamera),
 					Sampler: ffmpeg.Runner{}, Reporter: d.streams, Writer: writer,
 					Stream: activities.StreamSettings{SnapshotFrames: a.cfg.DetectionSnapshots, FrameWidth: a.cfg.StreamFrameWidth,
-						Watchdog: a.cfg.StreamWatchdog},
+						Watchdog: a.cfg.StreamWatchdog, FirstFrame: a.cfg.StreamFirstFrame},
 					ExportPDFMaxRows: a.cfg.Attendance.ExportPDFMaxRows,
 				},
 				AuditRetention: a.cfg.AuditRetention,

@@ -23,8 +23,10 @@ Extra mounts:
         dimensions by the encoder caps).
   --mounts-json '<json>' | @file.json
         a list of objects {"path": "/x", "pattern": "ball", "width": 640,
-        "height": 480, "fps": 10, "image": "/abs/pic.jpg", "auth": false};
-        "pattern" and "image" are mutually exclusive.
+        "height": 480, "fps": 10, "image": "/abs/pic.jpg", "auth": false,
+        "gop": 10}; "pattern" and "image" are mutually exclusive; "gop" is
+        the key-frame interval in frames (default 10; 300 at 10 fps sends a
+        key frame every 30 s, like a "smart codec" camera).
   --auth-mount /path      (repeatable) require credentials on that mount too.
 
 Auth detail: an anonymous client may DESCRIBE-resolve the factory (access) but
@@ -54,7 +56,7 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 ENCODER = (
-    "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 "
+    "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={gop} "
     "! rtph264pay config-interval=1 name=pay0 pt=96"
 )
 
@@ -91,7 +93,8 @@ def launch_line(mount):
             f"! video/x-raw,width={int(width or 640)},height={int(height or 480)},framerate={fps}/1 "
             f"! videoconvert ! video/x-raw,format=I420"
         )
-    return f"( {src} ! {ENCODER} )"
+    encoder = ENCODER.format(gop=int(mount.get("gop", 10)))
+    return f"( {src} ! {encoder} )"
 
 
 def parse_image_mount(spec):

@@ -65,6 +65,9 @@ type Config struct {
 	StreamFrameWidth int
 	// StreamWatchdog fails a camera stream after this long without a frame.
 	StreamWatchdog time.Duration
+	// StreamFirstFrame is how long a stream session waits for its first
+	// frame (a long key-frame interval delays it).
+	StreamFirstFrame time.Duration
 	// WorkflowWait bounds how long an API call waits for a workflow it
 	// started (camera probe, snapshot) before answering 504.
 	WorkflowWait time.Duration
@@ -158,6 +161,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		DetectionSnapshots: e.bool("ROLLCALL_DETECTION_SNAPSHOTS", false),
 		StreamFrameWidth:   e.int("ROLLCALL_STREAM_FRAME_WIDTH", 0),
 		StreamWatchdog:     e.duration("ROLLCALL_STREAM_WATCHDOG", 10*time.Second),
+		StreamFirstFrame:   e.duration("ROLLCALL_STREAM_FIRST_FRAME", 45*time.Second),
 
 		LoginRateIP:      e.rate("ROLLCALL_LOGIN_RATE_IP", RateLimit{Limit: 30, Window: 5 * time.Minute}),
 		LoginRateAccount: e.rate("ROLLCALL_LOGIN_RATE_ACCOUNT", RateLimit{Limit: 10, Window: 15 * time.Minute}),
@@ -204,6 +208,9 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 	if c.StreamWatchdog < 2*time.Second || c.StreamWatchdog > 5*time.Minute {
 		e.fail("ROLLCALL_STREAM_WATCHDOG", "must be from 2s to 5m")
+	}
+	if c.StreamFirstFrame < c.StreamWatchdog || c.StreamFirstFrame > 10*time.Minute {
+		e.fail("ROLLCALL_STREAM_FIRST_FRAME", "must be from ROLLCALL_STREAM_WATCHDOG to 10m")
 	}
 	if c.WorkflowWait < time.Second || c.WorkflowWait > 110*time.Second {
 		e.fail("ROLLCALL_WORKFLOW_WAIT", "must be between 1s and 110s (the server's write timeout is 2m)")

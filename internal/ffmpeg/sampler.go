@@ -17,6 +17,10 @@ const (
 	DefaultSampleQuality = 5
 	// DefaultWatchdog is how long Sample waits for a frame before failing.
 	DefaultWatchdog = 10 * time.Second
+	// DefaultFirstFrame is how long Sample waits for the first frame: a
+	// client joining mid-GOP decodes nothing until the next key frame, and
+	// "smart" codecs (H.264+/H.265+) send one every 30 s or less often.
+	DefaultFirstFrame = 45 * time.Second
 	// DefaultMaxFrameBytes caps one sampled JPEG.
 	DefaultMaxFrameBytes = 8 << 20
 )
@@ -39,9 +43,13 @@ type SampleOptions struct {
 	// Quality is the JPEG quality as mjpeg's -q:v, from 2 (best) to 31;
 	// 0 means DefaultSampleQuality.
 	Quality int
-	// Watchdog fails the stream when no frame arrives for this long; 0 means
-	// DefaultWatchdog. It must span at least two frame intervals.
+	// Watchdog fails the stream when no frame arrives for this long once
+	// frames flow; 0 means DefaultWatchdog. It must span at least two frame
+	// intervals.
 	Watchdog time.Duration
+	// FirstFrame is the deadline of the first frame (at least Watchdog);
+	// 0 means DefaultFirstFrame.
+	FirstFrame time.Duration
 	// MaxFrameBytes caps one JPEG; 0 means DefaultMaxFrameBytes.
 	MaxFrameBytes int
 	// Stats, when not nil, receives the run's statistics as Sample returns.
@@ -109,7 +117,7 @@ func (r Runner) Sample(ctx context.Context, in Input, o SampleOptions, onFrame f
 		args:       sampleArgs(target, ioTimeout(timeout), o),
 		password:   in.Password,
 		opts:       o,
-		firstFrame: max(o.Watchdog, timeout),
+		firstFrame: max(o.Watchdog, timeout, o.FirstFrame),
 		ioTimeout:  ioTimeout(timeout),
 		onFrame:    onFrame,
 	}
@@ -123,6 +131,9 @@ func (o SampleOptions) withDefaults() (SampleOptions, error) {
 	}
 	if o.Watchdog == 0 {
 		o.Watchdog = DefaultWatchdog
+	}
+	if o.FirstFrame == 0 {
+		o.FirstFrame = DefaultFirstFrame
 	}
 	if o.MaxFrameBytes == 0 {
 		o.MaxFrameBytes = DefaultMaxFrameBytes
