@@ -99,7 +99,12 @@ func TestSampleEndings(t *testing.T) {
 		{"exit 0 after frames", `cat "$d/frame.jpg" "$d/frame.jpg"`, SampleOptions{FPS: 10}, "", ErrFailed, "camera stream ended", 2},
 		{"exit 0 before a frame", `exit 0`, SampleOptions{FPS: 10}, "", ErrFailed, "camera sent no frame", 0},
 		{"silent after a frame", `cat "$d/frame.jpg"; exec sleep 60`, SampleOptions{FPS: 10, Watchdog: 500 * time.Millisecond}, "", ErrTimeout, "no frame for 500ms", 1},
-		{"never a frame", `exec sleep 60`, SampleOptions{FPS: 10, Watchdog: 500 * time.Millisecond}, "", ErrTimeout, "no frame for 1s", 0},
+		{"never a frame", `exec sleep 60`, SampleOptions{FPS: 10, Watchdog: 500 * time.Millisecond, FirstFrame: time.Second}, "", ErrTimeout, "no frame for 1s", 0},
+		// A long key-frame interval: the first frame comes after more than
+		// the watchdog, within the first-frame deadline; then the watchdog
+		// applies again.
+		{"late first frame", `sleep 1.2; cat "$d/frame.jpg"; exec sleep 60`, SampleOptions{FPS: 10, Watchdog: 500 * time.Millisecond, FirstFrame: 2 * time.Second},
+			"", ErrTimeout, "no frame for 500ms", 1},
 		{"oversized frame", `cat "$d/frame.jpg"; exec sleep 60`, SampleOptions{FPS: 10, MaxFrameBytes: 2048}, "", ErrFailed, "too large", 0},
 		{"malformed output", `printf 'junk\377\330\377\001junk'; exec sleep 60`, SampleOptions{FPS: 10}, "", ErrFailed, "malformed", 0},
 		{"refused credentials", `cat "$d/frame.jpg"; echo "rtsp://camuser:s3cret@h/x: Server returned 401 Unauthorized" >&2; exit 1`,
