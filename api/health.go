@@ -43,7 +43,33 @@ func registerHealth(api huma.API, s *Server) {
 		s.ready)
 }
 
+// readyFor is how long a readiness answer is reused: /health/ready is
+// public, and each answer costs a round trip to every dependency.
+const readyFor = time.Second
+
+// ready answers from the last check when it is under readyFor old;
+// concurrent callers share one check.
 func (s *Server) ready(ctx context.Context, _ *struct{}) (*HealthOutput, error) {
+	s.readyMu.Lock()
+	if s.readyOut != nil && s.now().Sub(s.readyAt) < readyFor {
+		out := s.readyOut
+		s.readyMu.Unlock()
+		return out, nil
+	}
+	s.readyMu.Unlock()
+	v, _, _ := s.readyFlight.Do("ready", func() (any, error) {
+		// Not the caller's context: a caller going away must not fail the
+		// check the others wait for.
+		out := s.checkReady(context.WithoutCancel(ctx))
+		s.readyMu.Lock()
+		s.readyOut, s.readyAt = out, s.now()
+		s.readyMu.Unlock()
+		return out, nil
+	})
+	return v.(*HealthOutput), nil
+}
+
+func (s *Server) checkReady(ctx context.Context) *HealthOutput {
 	out := HealthBody{Status: "ok", Checks: make(map[string]HealthCheck, len(s.checks))}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -75,5 +101,5 @@ func (s *Server) ready(ctx context.Context, _ *struct{}) (*HealthOutput, error) 
 		slices.Sort(out.Down)
 		out.Status, status = "unavailable", http.StatusServiceUnavailable
 	}
-	return &HealthOutput{Status: status, Body: out}, nil
+	return &HealthOutput{Status: status, Body: out}
 }

@@ -3,7 +3,10 @@ package api_test
 import (
 	"context"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/config"
@@ -21,11 +24,38 @@ func TestHealth(t *testing.T) {
 
 	h.checks["minio"] = func(context.Context) error { return errDown }
 	h.checks["temporal"] = func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+	time.Sleep(1100 * time.Millisecond) // past the reuse of the last answer
 	res := h.request("GET", "/health/ready", nil)
 	h.check(t, scenario{Method: "GET", URL: "/health/ready", WantStatus: 503,
 		WantContains: []string{`"down":["minio","temporal"]`, `"reason":"unreachable"`, `"reason":"timeout"`}}, res)
 	if got := res.Body.String(); strings.Contains(got, "connection refused") {
 		t.Fatalf("readiness leaks error details: %s", got)
+	}
+}
+
+// TestReadinessIsReused: /health/ready is public; many calls within a
+// second cost one round of dependency checks.
+func TestReadinessIsReused(t *testing.T) {
+	var calls atomic.Int32
+	h := newHarness(t, func(_ *config.Config, checks map[string]api.Checker) {
+		checks["postgres"] = func(context.Context) error { calls.Add(1); time.Sleep(50 * time.Millisecond); return nil }
+	})
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if res := h.request("GET", "/health/ready", nil); res.Code != 200 {
+				t.Errorf("ready: %d", res.Code)
+			}
+		})
+	}
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("50 concurrent readiness calls ran the checks %d times, want 1", n)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	h.request("GET", "/health/ready", nil)
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("after a second the checks ran %d times in all, want 2", n)
 	}
 }
 

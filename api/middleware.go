@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -54,12 +55,12 @@ const maxRequestBody = 100 << 20
 
 // requestContext assigns the request ID (honouring a well-formed
 // X-Request-ID), finds the client IP and captures mutation bodies for audit.
-func requestContext(trustProxy bool) func(http.Handler) http.Handler {
+func requestContext(proxies proxyPolicy) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			info := &requestInfo{
 				RequestID: r.Header.Get("X-Request-ID"),
-				ClientIP:  clientIP(r, trustProxy),
+				ClientIP:  proxies.clientIP(r),
 				UserAgent: truncate(r.UserAgent(), 256),
 			}
 			if !validRequestID(info.RequestID) {
@@ -111,22 +112,58 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
-// clientIP is the peer address, or with trustProxy the address the proxy
-// appended last to X-Forwarded-For (the one a client cannot forge).
-func clientIP(r *http.Request, trustProxy bool) string {
-	if trustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			parts := strings.Split(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
-				return ip.String()
-			}
+// proxyPolicy says which peers may tell the client's address in
+// X-Forwarded-For: none (the default), the immediate peer whatever it is
+// (ROLLCALL_TRUST_PROXY alone), or the configured proxy networks
+// (ROLLCALL_TRUSTED_PROXIES).
+type proxyPolicy struct {
+	trustPeer bool
+	trusted   []netip.Prefix
+}
+
+func newProxyPolicy(trustProxy bool, cidrs []netip.Prefix) proxyPolicy {
+	return proxyPolicy{trustPeer: trustProxy && len(cidrs) == 0, trusted: cidrs}
+}
+
+func (p proxyPolicy) isTrusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, c := range p.trusted {
+		if c.Contains(a) {
+			return true
 		}
 	}
+	return false
+}
+
+// clientIP is the peer's address; when the peer is a trusted proxy, the
+// right-most address of X-Forwarded-For (every line of it, in order) that
+// is not itself a trusted proxy: what a client writes in the header sits
+// to the left of what the proxies append, so it cannot win.
+func (p proxyPolicy) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !(p.trustPeer || p.isTrusted(peer)) {
+		return host
+	}
+	var hops []string
+	for _, line := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(line, ",")...)
+	}
+	client := peer.Unmap()
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: trust nothing further left
+		}
+		client = a.Unmap()
+		if p.trustPeer || !p.isTrusted(client) {
+			break // with trustPeer only the right-most hop is the proxy's
+		}
+	}
+	return client.String()
 }
 
 // statusWriter records the status code written.

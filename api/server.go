@@ -4,7 +4,10 @@
 package api
 
 import (
+	"sync"
+
 	"context"
+	"golang.org/x/sync/singleflight"
 	"io"
 	"log/slog"
 	"net/http"
@@ -115,6 +118,12 @@ type Server struct {
 	// dummyHash is verified against when a login names no user, so unknown
 	// users and wrong passwords take the same time.
 	dummyHash string
+
+	// The last readiness answer, reused for a second.
+	readyMu     sync.Mutex
+	readyAt     time.Time
+	readyOut    *HealthOutput
+	readyFlight singleflight.Group
 }
 
 // New builds the HTTP handler and the Huma API (the latter for tests and
@@ -157,7 +166,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	}
 	m := newMetrics()
 	router := chi.NewRouter()
-	router.Use(refuseUnknownMethods, requestContext(d.Config.TrustProxy), accessLog(d.Log), m.middleware, securityHeaders, cors(d.Config.CORSOrigins))
+	router.Use(refuseUnknownMethods, requestContext(newProxyPolicy(d.Config.TrustProxy, d.Config.TrustedProxies)), accessLog(d.Log), m.middleware, securityHeaders, cors(d.Config.CORSOrigins))
 	metricsHandler := m.handler(d.Config.MetricsToken)
 	if d.Config.MetricsAddr == "" {
 		router.Handle("/metrics", metricsHandler)

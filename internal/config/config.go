@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -23,6 +24,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	AutoMigrate     bool
 	TrustProxy      bool // take the client IP from X-Forwarded-For (only behind a trusted proxy)
+	// TrustedProxies are the networks of the proxies in front of the API:
+	// X-Forwarded-For is read only from them, right to left, skipping
+	// their own addresses.
+	TrustedProxies []netip.Prefix
 	// MetricsToken, when set, is required as a Bearer token on /metrics.
 	MetricsToken string
 	// MetricsAddr, when set, serves /metrics on a listener of its own
@@ -122,6 +127,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		ShutdownTimeout: e.duration("ROLLCALL_SHUTDOWN_TIMEOUT", 20*time.Second),
 		AutoMigrate:     e.bool("ROLLCALL_AUTO_MIGRATE", true),
 		TrustProxy:      e.bool("ROLLCALL_TRUST_PROXY", false),
+		TrustedProxies:  e.prefixes("ROLLCALL_TRUSTED_PROXIES"),
 		MetricsToken:    e.str("ROLLCALL_METRICS_TOKEN", ""),
 		MetricsAddr:     e.str("ROLLCALL_METRICS_ADDR", ""),
 
@@ -224,6 +230,25 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	c.Attendance = loadAttendance(&e)
 	checkProduction(&c, &e)
 	return c, e.err()
+}
+
+// prefixes reads a comma-separated list of CIDRs (a bare address is a /32
+// or /128).
+func (e *env) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, v := range e.list(name, nil) {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				e.fail(name, "must be a comma-separated list of CIDRs such as 10.0.0.0/8")
+				return nil
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 // SecretKeyFromBase64 decodes a base64 (std or URL) key of the given length.
