@@ -245,9 +245,22 @@ func (s *Server) changePassword(ctx context.Context, in *ChangePasswordInput) (*
 		if in.Body.CurrentPassword == "" {
 			return nil, fieldError("body.currentPassword", "is required to change your own password", nil)
 		}
+		// Wrong current passwords are limited like sign-ins: a stolen
+		// session must not be a way to guess the password (nor to keep
+		// the server hashing).
+		key := "password-change:" + u.ID
+		lim := s.cfg.LoginRateAccount
+		res, err := s.limiter.Hit(ctx, key, lim.Limit, lim.Window)
+		if err != nil {
+			return nil, newProblem(http.StatusServiceUnavailable, CodeUnavailable, "password changes are temporarily unavailable")
+		}
+		if !res.Allowed {
+			return nil, rateLimited(res.Reset)
+		}
 		if err := auth.VerifyPassword(u.PasswordHash, in.Body.CurrentPassword); err != nil {
 			return nil, fieldError("body.currentPassword", "is not your current password", nil)
 		}
+		_ = s.limiter.Reset(ctx, key)
 	}
 	if reason := s.policy.Check(in.Body.NewPassword, u.Username); reason != "" {
 		return nil, fieldError("body.newPassword", reason, nil)

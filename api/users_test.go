@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/store"
 )
 
@@ -239,5 +242,30 @@ func TestChangePassword(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPasswordChangeGuessesAreLimited: a stolen session cannot guess the
+// current password without limit; the right one from the same session
+// resets the count.
+func TestPasswordChangeGuessesAreLimited(t *testing.T) {
+	h := newHarness(t, func(c *config.Config, _ map[string]api.Checker) {
+		c.LoginRateAccount = config.RateLimit{Limit: 3, Window: time.Minute}
+	})
+	u, pw := h.mustCreateUser("alice", auth.RoleViewer)
+	tok := h.mustLogin("alice", pw).AccessToken
+	change := func(current string) int {
+		return h.as(tok, "PATCH", "/api/v1/users/"+u.ID+"/password", map[string]string{"currentPassword": current, "newPassword": "Another-Long-Pass-42"}).Code
+	}
+	for i := range 3 {
+		if code := change("guess-number-" + string(rune('a'+i))); code != 422 {
+			t.Fatalf("guess %d: %d", i+1, code)
+		}
+	}
+	if code := change("guess-number-x"); code != 429 {
+		t.Fatalf("fourth guess: %d, want 429", code)
+	}
+	if code := change(pw); code != 429 {
+		t.Fatalf("the right password while limited: %d, want 429", code)
 	}
 }

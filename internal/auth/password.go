@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -26,6 +28,27 @@ const (
 	MaxPasswordLength = 128
 )
 
+// hashing bounds the argon2 runs at once (each holds argonMemoryKiB of
+// memory): requests beyond it wait their turn instead of exhausting the
+// process's memory.
+var hashing = make(chan struct{}, max(2, runtime.NumCPU()))
+
+// HashingSlots is how many password hashes may run at once.
+func HashingSlots() int { return cap(hashing) }
+
+// hashingNow counts the argon2 runs in progress (hashingPeak their most).
+var hashingNow, hashingPeak atomic.Int32
+
+func idKey(password, salt []byte, t, mem uint32, p uint8, n uint32) []byte {
+	hashing <- struct{}{}
+	defer func() { <-hashing }()
+	now := hashingNow.Add(1)
+	defer hashingNow.Add(-1)
+	for peak := hashingPeak.Load(); now > peak && !hashingPeak.CompareAndSwap(peak, now); peak = hashingPeak.Load() {
+	}
+	return argon2.IDKey(password, salt, t, mem, p, n)
+}
+
 // ErrPasswordMismatch is returned by VerifyPassword for a wrong password.
 var ErrPasswordMismatch = errors.New("auth: password does not match")
 
@@ -35,7 +58,7 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("auth: salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	key := idKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, argonMemoryKiB, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -68,7 +91,7 @@ func VerifyPassword(encoded, password string) error {
 	if err1 != nil || err2 != nil || len(want) == 0 {
 		return errors.New("auth: malformed argon2 hash")
 	}
-	got := argon2.IDKey([]byte(password), salt, t, mem, p, uint32(len(want)))
+	got := idKey([]byte(password), salt, t, mem, p, uint32(len(want)))
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return ErrPasswordMismatch
 	}
