@@ -119,6 +119,9 @@ type Server struct {
 	// users and wrong passwords take the same time.
 	dummyHash string
 
+	// wsUsers counts live WebSocket connections per user.
+	wsUsers wsUserCounts
+
 	// The last readiness answer, reused for a second.
 	readyMu     sync.Mutex
 	readyAt     time.Time

@@ -19,13 +19,17 @@ import (
 
 // WebSocket limits (docs/websocket.md).
 const (
-	wsAuthTimeout  = 5 * time.Second  // for the first-message auth
-	wsPingInterval = 25 * time.Second // server pings; also re-checks the session
-	wsPongTimeout  = 10 * time.Second
-	wsWriteTimeout = 10 * time.Second
-	wsReadLimit    = 64 << 10
-	wsMaxChannels  = 50
-	wsMaxIDLength  = 64
+	wsAuthTimeout  = 2 * time.Second  // for the first-message auth
+	wsPingInterval = 25 * time.Second // server pings
+	// wsRecheckInterval is how often a connection re-checks that its session
+	// was not signed out; if the check cannot be made the connection is
+	// closed (1013, try again later), as REST answers 503.
+	wsRecheckInterval = 5 * time.Second
+	wsPongTimeout     = 10 * time.Second
+	wsWriteTimeout    = 10 * time.Second
+	wsReadLimit       = 64 << 10
+	wsMaxChannels     = 50
+	wsMaxIDLength     = 64
 )
 
 // wsCloseUnauthorized closes a connection whose token is missing, invalid,
@@ -102,6 +106,10 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if p != nil && h.s.wsUsers.count(p.UserID) >= h.s.cfg.WSPerUser {
+		writeProblem(w, r, newProblem(http.StatusTooManyRequests, CodeRateLimited, "too many live connections for this user"))
+		return
+	}
 	c, err := websocket.Accept(w, r, h.accept)
 	if err != nil {
 		h.s.log.DebugContext(r.Context(), "websocket upgrade refused", slog.String("error", err.Error()))
@@ -118,6 +126,11 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if info := infoFrom(r.Context()); info != nil {
 		info.Principal = p
 	}
+	if !h.s.wsUsers.take(p.UserID, h.s.cfg.WSPerUser) {
+		_ = c.Close(websocket.StatusPolicyViolation, "too many live connections for this user")
+		return
+	}
+	defer h.s.wsUsers.release(p.UserID)
 	conn := &wsConn{h: h, c: c, p: p, sub: h.hub.Subscribe(), channels: make(map[string]bool)}
 	defer conn.sub.Close()
 	conn.serve(ctx, expires)
@@ -191,6 +204,8 @@ func (wc *wsConn) serve(ctx context.Context, expires time.Time) {
 	pingErr := make(chan error, 1)
 	ping := time.NewTicker(wsPingInterval)
 	defer ping.Stop()
+	recheck := time.NewTicker(wsRecheckInterval)
+	defer recheck.Stop()
 	expiry := time.NewTimer(time.Until(expires))
 	defer expiry.Stop()
 	log := wc.h.s.log.With(slog.String("user_id", wc.p.UserID))
@@ -216,13 +231,17 @@ func (wc *wsConn) serve(ctx context.Context, expires time.Time) {
 		case err := <-pingErr:
 			log.InfoContext(ctx, "websocket dead: no pong", slog.String("error", err.Error()))
 			return
-		case <-ping.C:
+		case <-recheck.C:
 			if revoked, err := wc.h.s.revoked.IsRevoked(ctx, wc.p.SessionID); err != nil {
-				log.WarnContext(ctx, "websocket session check failed", slog.String("error", err.Error()))
+				// Fail closed, as REST does: the session may have been signed out.
+				log.WarnContext(ctx, "websocket session check failed; closing", slog.String("error", err.Error()))
+				_ = wc.c.Close(websocket.StatusTryAgainLater, "session check unavailable")
+				return
 			} else if revoked {
 				_ = wc.c.Close(wsCloseUnauthorized, "session has been signed out")
 				return
 			}
+		case <-ping.C:
 			wg.Go(func() {
 				pctx, cancel := context.WithTimeout(ctx, wsPongTimeout)
 				defer cancel()
@@ -362,4 +381,38 @@ func (wc *wsConn) closeFor(err error, log *slog.Logger) {
 	default:
 		_ = wc.c.Close(websocket.StatusInternalError, "internal error")
 	}
+}
+
+// wsUserCounts counts each user's live connections (on this replica).
+type wsUserCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// take counts a connection of user unless it already has limit.
+func (c *wsUserCounts) take(user string, limit int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	if c.n[user] >= limit {
+		return false
+	}
+	c.n[user]++
+	return true
+}
+
+func (c *wsUserCounts) release(user string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n[user]--; c.n[user] <= 0 {
+		delete(c.n, user)
+	}
+}
+
+func (c *wsUserCounts) count(user string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[user]
 }

@@ -183,9 +183,9 @@ func TestWSAuthentication(t *testing.T) {
 		expectWS(t, c, ack)
 	})
 	t.Run("no message", func(t *testing.T) {
-		t.Parallel() // waits out the 5 s
+		t.Parallel() // waits out the 2 s
 		c := dialWS(t, r.url)
-		expectClose(t, c, 4401, "authentication timeout", 8*time.Second)
+		expectClose(t, c, 4401, "authentication timeout", 3500*time.Millisecond)
 	})
 	t.Run("first message is not auth", func(t *testing.T) {
 		c := dialWS(t, r.url)
@@ -363,6 +363,57 @@ func TestWSTwoReplicas(t *testing.T) {
 	expectClose(t, onA, websocket.StatusGoingAway, "shutting down", 5*time.Second)
 	mustPublishLive(t, b.hub, "detections", "detection.created", nil)
 	expectWS(t, onB, map[string]any{"type": "event", "channel": "detections"})
+}
+
+// TestWSClosesWhenSignedOut: a connection whose session is signed out is
+// closed within the 5 s re-check.
+func TestWSClosesWhenSignedOut(t *testing.T) {
+	h := newHarness(t)
+	r := h.mustStartReplica()
+	_, token := h.mustUserToken("wsleaver", auth.RoleViewer)
+	c := dialWS(t, r.url, "Authorization", "Bearer "+token)
+	sendWS(t, c, `{"type":"ping"}`)
+	expectWS(t, c, map[string]any{"type": "pong"})
+	if res := h.as(token, http.MethodPost, "/api/v1/auth/logout", nil); res.Code != http.StatusNoContent {
+		t.Fatalf("logout: %d", res.Code)
+	}
+	expectClose(t, c, 4401, "signed out", 7*time.Second)
+}
+
+// TestWSPerUserCap: one user's connections are capped
+// (ROLLCALL_WS_PER_USER): past it the upgrade is refused (429), or a
+// first-message login is closed with 1008; closing one frees a place.
+func TestWSPerUserCap(t *testing.T) {
+	h := newHarness(t, func(c *config.Config, _ map[string]api.Checker) { c.WSPerUser = 2 })
+	r := h.mustStartReplica()
+	_, token := h.mustUserToken("wsmany", auth.RoleViewer)
+	first := dialWS(t, r.url, "Authorization", "Bearer "+token)
+	second := dialWS(t, r.url, "Authorization", "Bearer "+token)
+	for _, c := range []*websocket.Conn{first, second} {
+		sendWS(t, c, `{"type":"ping"}`)
+		expectWS(t, c, map[string]any{"type": "pong"})
+	}
+	_, res, err := tryDialWS(r.url, "Authorization", "Bearer "+token)
+	if err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("third connection: %v, %+v; want HTTP 429", err, res)
+	}
+	late := dialWS(t, r.url)
+	sendWS(t, late, `{"type":"auth","token":"`+token+`"}`)
+	expectClose(t, late, websocket.StatusPolicyViolation, "too many", 5*time.Second)
+
+	_ = first.Close(websocket.StatusNormalClosure, "")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, _, err := tryDialWS(r.url, "Authorization", "Bearer "+token)
+		if err == nil {
+			_ = c.CloseNow()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a closed connection did not free its place: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func TestWSClosesWhenTokenExpires(t *testing.T) {

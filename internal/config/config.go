@@ -30,6 +30,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// MetricsToken, when set, is required as a Bearer token on /metrics.
 	MetricsToken string
+	// WSPerUser caps one user's live WebSocket connections per replica.
+	WSPerUser int
 	// MetricsAddr, when set, serves /metrics on a listener of its own
 	// (e.g. 127.0.0.1:9464) instead of the API's.
 	MetricsAddr string
@@ -130,6 +132,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		TrustedProxies:  e.prefixes("ROLLCALL_TRUSTED_PROXIES"),
 		MetricsToken:    e.str("ROLLCALL_METRICS_TOKEN", ""),
 		MetricsAddr:     e.str("ROLLCALL_METRICS_ADDR", ""),
+		WSPerUser:       e.int("ROLLCALL_WS_PER_USER", 8),
 
 		DatabaseURL:     e.str("ROLLCALL_DATABASE_URL", "postgres://rollcall:rollcall@127.0.0.1:55432/rollcall?sslmode=disable"),
 		DatabaseMaxConn: e.int("ROLLCALL_DATABASE_MAX_CONNS", 20),
@@ -223,6 +226,9 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 	if c.S3PresignedExpiry < time.Second || c.S3PresignedExpiry > 7*24*time.Hour {
 		e.fail("ROLLCALL_S3_PRESIGNED_EXPIRY", "must be between 1s and 168h (S3's limit)")
+	}
+	if c.WSPerUser < 1 || c.WSPerUser > 1000 {
+		e.fail("ROLLCALL_WS_PER_USER", "must be from 1 to 1000")
 	}
 	if c.PasswordMinLength < 8 {
 		e.fail("ROLLCALL_PASSWORD_MIN_LENGTH", "must be at least 8")
