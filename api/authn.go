@@ -23,10 +23,16 @@ import (
 // neither is refused, so a mistake fails closed.
 func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
 	if op := hctx.Operation(); op.MaxBodyBytes > 0 {
-		if r, _ := humachi.Unwrap(hctx); r != nil && r.ContentLength > op.MaxBodyBytes {
-			s.writeMiddlewareProblem(hctx, newProblem(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
-				fmt.Sprintf("request body is larger than %d bytes", op.MaxBodyBytes)))
-			return
+		if r, w := humachi.Unwrap(hctx); r != nil {
+			if r.ContentLength > op.MaxBodyBytes {
+				s.writeMiddlewareProblem(hctx, newProblem(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
+					fmt.Sprintf("request body is larger than %d bytes", op.MaxBodyBytes)))
+				return
+			}
+			// A chunked body declares no length: cap what is read, too.
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = http.MaxBytesReader(w, r.Body, op.MaxBodyBytes)
+			}
 		}
 	}
 	meta := hctx.Operation().Metadata

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -117,5 +119,30 @@ func TestSendFrame(t *testing.T) {
 	res = h.sendFrame(op, photo(77, 3), "")
 	if res.Code != 502 || res.json(t)["code"] != "provider-unreachable" || strings.Contains(res.Body.String(), "cf-Secret") {
 		t.Fatalf("send-frame to an unreachable provider: %d %s", res.Code, res.Body)
+	}
+}
+
+// onlyReader hides a reader's length, as a chunked upload does.
+type onlyReader struct{ io.Reader }
+
+// TestUploadCapAppliesToChunkedBodies: an operation's body limit holds for
+// a body that declares no length (chunked), not only for Content-Length.
+func TestUploadCapAppliesToChunkedBodies(t *testing.T) {
+	h := newHarness(t)
+	_, op := h.mustUserToken("oscar", auth.RoleOperator)
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	part, _ := w.CreateFormFile("image", "frame.jpg")
+	_, _ = part.Write(photo(77, 3))
+	_, _ = part.Write(make([]byte, 20<<20)) // 20 MiB: over send-frame's 8 MiB cap, under the global 100 MiB
+	_ = w.Close()
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/detections/send-frame", onlyReader{&buf})
+	req.ContentLength = -1
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+op)
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("chunked 20 MiB upload: %d %s, want 413", rec.Code, rec.Body)
 	}
 }

@@ -36,13 +36,16 @@ func encode(t *testing.T, w, h int, format string) []byte {
 
 // pngHeaderOnly is a PNG whose IHDR claims w×h: valid magic and header,
 // no pixel data — what a decompression bomb looks like before inflation.
-func pngHeaderOnly(w, h uint32) []byte {
+func pngHeaderOnly(w, h uint32) []byte { return pngHeaderDepth(w, h, 8) }
+
+// pngHeaderDepth is pngHeaderOnly for an RGB PNG of the given bit depth.
+func pngHeaderDepth(w, h uint32, depth byte) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
 	ihdr := make([]byte, 13)
 	binary.BigEndian.PutUint32(ihdr[0:], w)
 	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
+	ihdr[8], ihdr[9] = depth, 2 // RGB
 	_ = binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
 	chunk := append([]byte("IHDR"), ihdr...)
 	b.Write(chunk)
@@ -75,6 +78,11 @@ func TestCheckRefuses(t *testing.T) {
 		{"too many pixels", pngHeaderOnly(5999, 5999), "pixels"},
 		{"too small", encode(t, 32, 32, "png"), "smaller than"},
 		{"too many bytes", append(bytes.Clone(good), make([]byte, 9<<20)...), "larger than"},
+		// Within 24 Mpx, but 16 bits a channel decodes to ~191 MB.
+		{"16-bit PNG within the pixel limit", pngHeaderDepth(4890, 4890, 16), "decodes to more than"},
+		// The same size at 8 bits passes that check (and fails on its
+		// missing pixel data).
+		{"8-bit PNG of the same size", pngHeaderDepth(4890, 4890, 8), "corrupt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := imagecheck.Check(tc.data, imagecheck.DefaultLimits)
