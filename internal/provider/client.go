@@ -183,18 +183,17 @@ func (r *remote) errorf(kind error, op, format string, args ...any) error {
 // statusError classifies an answer by its status alone, for what the
 // adapters do not recognise themselves; detail is the provider's own
 // message, if any.
-func (r *remote) statusError(op string, status int, detail string) error {
-	detail = clip(detail)
-	if detail != "" {
-		detail = ": " + detail
-	}
+func (r *remote) statusError(op string, status int, _ string) error {
+	// The provider's own words are never passed on: an answer from a
+	// misconfigured or hostile URL could carry anything (a database
+	// password in a stack trace). The status classifies the failure.
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return r.errorf(ErrUnauthorized, op, "the provider refused the API key (HTTP %d%s)", status, detail)
+		return r.errorf(ErrUnauthorized, op, "the provider refused the API key (HTTP %d)", status)
 	case status >= 300 && status < 400:
 		return r.errorf(ErrProvider, op, "unexpected redirect (HTTP %d); check the provider URL", status)
 	}
-	return r.errorf(ErrProvider, op, "HTTP %d%s", status, detail)
+	return r.errorf(ErrProvider, op, "HTTP %d", status)
 }
 
 // redact removes key from s.
@@ -205,15 +204,7 @@ func redact(s, key string) string {
 	return strings.ReplaceAll(s, key, "[redacted]")
 }
 
-// clip shortens a provider's message to something fit for an error.
-func clip(s string) string {
-	s = strings.TrimSpace(s)
-	const max = 200
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
-}
+
 
 // imageType names an image's content type and file extension by its
 // content; unknown content is sent as JPEG for the provider to refuse.

@@ -172,17 +172,17 @@ func (c *codeProject) fail(op string, rep reply, resp cpResponse, imageCall bool
 	lower := strings.ToLower(detail)
 	switch {
 	case rep.status == http.StatusUnauthorized || strings.Contains(lower, "api key"):
-		return c.r.errorf(ErrUnauthorized, op, "the provider refused the API key: %s", clip(detail))
+		return c.r.errorf(ErrUnauthorized, op, "the provider refused the API key (HTTP %d)", rep.status)
 	case rep.status == http.StatusForbidden && strings.Contains(lower, "not activated"):
-		return c.r.errorf(ErrProvider, op, "%s (start the provider with its face endpoints enabled)", clip(detail))
+		return c.r.errorf(ErrProvider, op, "the face endpoints are not activated (start the provider with its face endpoints enabled)")
 	case rep.status == http.StatusNotFound:
 		return c.r.errorf(ErrProvider, op, "HTTP 404: no such endpoint; is the Face Processing module installed and running?")
 	case rep.status >= 500:
 		return c.r.statusError(op, rep.status, detail)
 	case imageCall && (strings.Contains(lower, "image") || rep.status == http.StatusBadRequest):
-		return c.r.errorf(ErrBadImage, op, "the provider could not use the image: %s", clip(detail))
+		return c.r.errorf(ErrBadImage, op, "the provider could not use the image (HTTP %d)", rep.status)
 	case detail != "":
-		return c.r.errorf(ErrProvider, op, "%s", clip(detail))
+		return c.r.errorf(ErrProvider, op, "the provider reported an error (HTTP %d)", rep.status)
 	}
 	if rep.status == http.StatusOK {
 		return c.r.errorf(ErrProvider, op, "unreadable answer")

@@ -233,9 +233,9 @@ func (c *compreFace) fail(op string, rep reply, imageCall bool) error {
 	}
 	switch {
 	case refusesKey(e) && (rep.status == http.StatusNotFound || rep.status == http.StatusBadRequest):
-		return c.r.errorf(ErrUnauthorized, op, "CompreFace refused the API key: %s (code %d)", clip(e.Message), e.Code)
+		return c.r.errorf(ErrUnauthorized, op, "CompreFace refused the API key (code %d)", e.Code)
 	case rep.status == http.StatusBadRequest && imageCall:
-		return c.r.errorf(ErrBadImage, op, "CompreFace could not use the image: %s (code %d)", clip(detail), e.Code)
+		return c.r.errorf(ErrBadImage, op, "CompreFace could not use the image (code %d)", e.Code)
 	}
 	return c.r.statusError(op, rep.status, detail)
 }

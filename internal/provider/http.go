@@ -162,9 +162,9 @@ func (p *httpProvider) fail(op string, rep reply, imageCall bool) error {
 	}
 	switch {
 	case e.Code == "unauthorized" || rep.status == http.StatusUnauthorized || rep.status == http.StatusForbidden:
-		return p.r.errorf(ErrUnauthorized, op, "the provider refused the API key: %s", clip(detail))
+		return p.r.errorf(ErrUnauthorized, op, "the provider refused the API key (HTTP %d)", rep.status)
 	case e.Code == "bad_image" || (imageCall && rep.status == http.StatusBadRequest):
-		return p.r.errorf(ErrBadImage, op, "the provider could not use the image: %s", clip(detail))
+		return p.r.errorf(ErrBadImage, op, "the provider could not use the image (HTTP %d)", rep.status)
 	}
 	if detail == "" {
 		detail = string(rep.body)
