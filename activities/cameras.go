@@ -29,6 +29,7 @@ const (
 	ErrTypeTimeout             = "timeout"
 	ErrTypeInvalidInput        = "invalid_input"
 	ErrTypeStreamFailed        = "failed"
+	ErrTypeEgressRefused       = "egress_refused"
 	defaultCameraProbeTimeout  = 10 * time.Second
 	defaultCameraSnapshotLimit = 15 * time.Second
 )
@@ -36,12 +37,12 @@ const (
 // PermanentCameraErrors will not pass by retrying.
 var PermanentCameraErrors = []string{
 	ErrTypeCameraNotFound, ErrTypeCredentials, ErrTypeAuthFailed, ErrTypeStreamNotFound,
-	ErrTypeUnsupportedCodec, ErrTypeInvalidInput,
+	ErrTypeUnsupportedCodec, ErrTypeInvalidInput, ErrTypeEgressRefused,
 }
 
 var cameraErrorTypes = []string{
 	ErrTypeUnreachable, ErrTypeAuthFailed, ErrTypeStreamNotFound, ErrTypeUnsupportedCodec,
-	ErrTypeTimeout, ErrTypeInvalidInput, ErrTypeStreamFailed,
+	ErrTypeTimeout, ErrTypeInvalidInput, ErrTypeStreamFailed, ErrTypeEgressRefused,
 }
 
 // IsCameraErrorType reports whether t classifies a camera's own failure

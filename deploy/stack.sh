@@ -94,6 +94,10 @@ cmd_env() {
 		export ROLLCALL_TEMPORAL_ADDRESS='$HOST:$TEMPORAL_PORT'
 		export ROLLCALL_TEMPORAL_NAMESPACE='$TEMPORAL_NAMESPACE'
 		export ROLLCALL_TEST_RTSP_URL='rtsp://$HOST:$RTSP_PORT'
+		# The local camera and providers listen on loopback, which the egress
+		# policy refuses by default (Rollcall's own services stay refused).
+		export ROLLCALL_CAMERA_ALLOW_CIDRS='127.0.0.0/8,::1/128'
+		export ROLLCALL_PROVIDER_ALLOW_CIDRS='127.0.0.0/8,::1/128'
 		export PATH=$bin:"\$PATH"
 	EOF
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/egress"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/provider"
@@ -126,6 +128,9 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		inProcess = engine
 	}
 	d.providers = recognizer.New(db, d.box, inProcess)
+	own := a.ownEndpoints()
+	d.providers.Egress = egress.New("provider", a.cfg.ProviderAllowCIDRs, own)
+	cameras := ffmpeg.Runner{Egress: egress.New("camera", a.cfg.CameraAllowCIDRs, own)}
 	d.blobs, err = blob.New(blob.Options{Endpoint: a.cfg.S3Endpoint, AccessKey: a.cfg.S3AccessKey, SecretKey: a.cfg.S3SecretKey,
 		Bucket: a.cfg.S3Bucket, UseSSL: a.cfg.S3UseSSL, Region: a.cfg.S3Region})
 	if err != nil {
@@ -163,9 +168,9 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		g.Go(func() error {
 			return temporal.RunWorker(gctx, tc, temporal.WorkerOptions{
 				Activities: &activities.Activities{
-					DB: db, Log: a.log, Secrets: d.box, FFmpeg: ffmpeg.Runner{}, Blobs: d.blobs, Streams: d.streams, Providers: d.providers,
+					DB: db, Log: a.log, Secrets: d.box, FFmpeg: cameras, Blobs: d.blobs, Streams: d.streams, Providers: d.providers,
 					Live: publisher, Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, api.LiveWindow, api.LivePerCamera),
-					Sampler: ffmpeg.Runner{}, Reporter: d.streams, Writer: writer,
+					Sampler: cameras, Reporter: d.streams, Writer: writer,
 					Stream: activities.StreamSettings{SnapshotFrames: a.cfg.DetectionSnapshots, FrameWidth: a.cfg.StreamFrameWidth,
 						Watchdog: a.cfg.StreamWatchdog, FirstFrame: a.cfg.StreamFirstFrame},
 					ExportPDFMaxRows: a.cfg.Attendance.ExportPDFMaxRows,
@@ -327,4 +332,21 @@ func (a *app) migrate(ctx context.Context, sub string) error {
 		}
 	}
 	return nil
+}
+
+// ownEndpoints are Rollcall's own services (host:port): cameras and
+// providers may never be pointed at them.
+func (a *app) ownEndpoints() []string {
+	own := []string{a.cfg.RedisAddr, a.cfg.S3Endpoint, a.cfg.TemporalAddress, a.cfg.HTTPAddr}
+	if a.cfg.MetricsAddr != "" {
+		own = append(own, a.cfg.MetricsAddr)
+	}
+	if u, err := url.Parse(a.cfg.DatabaseURL); err == nil && u.Host != "" {
+		host := u.Host
+		if u.Port() == "" {
+			host = net.JoinHostPort(u.Hostname(), "5432")
+		}
+		own = append(own, host)
+	}
+	return own
 }

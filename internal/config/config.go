@@ -30,6 +30,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// MetricsToken, when set, is required as a Bearer token on /metrics.
 	MetricsToken string
+	// CameraAllowCIDRs and ProviderAllowCIDRs let networks the egress
+	// policy refuses by default (loopback, link-local) be dialled for
+	// cameras and providers.
+	CameraAllowCIDRs, ProviderAllowCIDRs []netip.Prefix
 	// WSPerUser caps one user's live WebSocket connections per replica.
 	WSPerUser int
 	// MetricsAddr, when set, serves /metrics on a listener of its own
@@ -133,6 +137,9 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		MetricsToken:    e.str("ROLLCALL_METRICS_TOKEN", ""),
 		MetricsAddr:     e.str("ROLLCALL_METRICS_ADDR", ""),
 		WSPerUser:       e.int("ROLLCALL_WS_PER_USER", 8),
+
+		CameraAllowCIDRs:   e.prefixes("ROLLCALL_CAMERA_ALLOW_CIDRS"),
+		ProviderAllowCIDRs: e.prefixes("ROLLCALL_PROVIDER_ALLOW_CIDRS"),
 
 		DatabaseURL:     e.str("ROLLCALL_DATABASE_URL", "postgres://rollcall:rollcall@127.0.0.1:55432/rollcall?sslmode=disable"),
 		DatabaseMaxConn: e.int("ROLLCALL_DATABASE_MAX_CONNS", 20),

@@ -24,6 +24,9 @@ var (
 	ErrInvalidInput = errors.New("invalid stream input")
 	// ErrFailed is any other failure of FFmpeg or ffprobe.
 	ErrFailed = errors.New("ffmpeg failed")
+	// ErrRefused means the egress policy does not allow the camera's
+	// address: nothing was dialled.
+	ErrRefused = errors.New("destination not allowed")
 )
 
 // Error is a classified FFmpeg failure. Msg is short, user-facing and free of
@@ -52,7 +55,7 @@ func (e *Error) Unwrap() []error {
 
 // Code returns a stable machine-readable code for err's kind ("unreachable",
 // "auth_failed", "not_found", "unsupported_codec", "timeout", "invalid_input",
-// "failed"); errors not from this package are "failed".
+// "egress_refused", "failed"); errors not from this package are "failed".
 func Code(err error) string {
 	switch {
 	case errors.Is(err, ErrUnreachable):
@@ -67,6 +70,8 @@ func Code(err error) string {
 		return "timeout"
 	case errors.Is(err, ErrInvalidInput):
 		return "invalid_input"
+	case errors.Is(err, ErrRefused):
+		return "egress_refused"
 	default:
 		return "failed"
 	}

@@ -10,10 +10,14 @@ package ffmpeg
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/rollcall/rollcall/internal/egress"
 	"github.com/rollcall/rollcall/internal/streamurl"
 )
 
@@ -54,6 +58,10 @@ type Runner struct {
 	FFmpeg string
 	// FFprobe is the ffprobe binary; empty means "ffprobe".
 	FFprobe string
+	// Egress, when set, checks the camera's address before FFmpeg runs and
+	// hands FFmpeg the checked IP instead of the name, so DNS cannot point
+	// it elsewhere between the check and the dial.
+	Egress *egress.Policy
 }
 
 // Probe reads the first video stream's codec, size and frame rate with the
@@ -70,7 +78,7 @@ func Snapshot(ctx context.Context, in Input) ([]byte, error) {
 // Probe reads the first video stream's codec, size and frame rate with
 // ffprobe. Its errors are *Error.
 func (r Runner) Probe(ctx context.Context, in Input) (StreamInfo, error) {
-	target, timeout, err := prepare(in)
+	target, timeout, err := r.prepare(ctx, in)
 	if err != nil {
 		return StreamInfo{}, err
 	}
@@ -90,7 +98,7 @@ func (r Runner) Probe(ctx context.Context, in Input) (StreamInfo, error) {
 // Snapshot grabs one frame from the stream as a JPEG of at most
 // MaxSnapshotBytes. Its errors are *Error.
 func (r Runner) Snapshot(ctx context.Context, in Input) ([]byte, error) {
-	target, timeout, err := prepare(in)
+	target, timeout, err := r.prepare(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +120,7 @@ func (r Runner) Snapshot(ctx context.Context, in Input) ([]byte, error) {
 
 // prepare validates in and returns the URL to hand FFmpeg (credentials
 // included) and the call's timeout.
-func prepare(in Input) (target string, timeout time.Duration, err error) {
+func (r Runner) prepare(ctx context.Context, in Input) (target string, timeout time.Duration, err error) {
 	p, err := streamurl.Parse(in.URL)
 	if err != nil {
 		return "", 0, newError(ErrInvalidInput, "stream URL "+err.Error())
@@ -120,7 +128,13 @@ func prepare(in Input) (target string, timeout time.Duration, err error) {
 	if p.Username != "" || p.Password != "" {
 		return "", 0, newError(ErrInvalidInput, "stream URL must not embed credentials")
 	}
-	target, err = streamurl.WithCredentials(p.URL, in.Username, in.Password)
+	u := p.URL
+	if r.Egress != nil {
+		if u, err = r.pinHost(ctx, p.URL); err != nil {
+			return "", 0, err
+		}
+	}
+	target, err = streamurl.WithCredentials(u, in.Username, in.Password)
 	if err != nil {
 		return "", 0, newError(ErrInvalidInput, "stream URL is not valid")
 	}
@@ -129,6 +143,35 @@ func prepare(in Input) (target string, timeout time.Duration, err error) {
 		timeout = DefaultTimeout
 	}
 	return target, timeout, nil
+}
+
+// pinHost resolves the URL's host, checks the address against the egress
+// policy and returns the URL with the host replaced by that address.
+func (r Runner) pinHost(ctx context.Context, raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", newError(ErrInvalidInput, "stream URL is not valid")
+	}
+	port := 554
+	if u.Scheme == "rtsps" {
+		port = 322
+	}
+	if ps := u.Port(); ps != "" {
+		if port, err = strconv.Atoi(ps); err != nil {
+			return "", newError(ErrInvalidInput, "stream URL port is not valid")
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ip, err := r.Egress.Resolve(rctx, u.Hostname(), port)
+	switch {
+	case errors.Is(err, egress.ErrRefused):
+		return "", &Error{Kind: ErrRefused, Msg: "the camera's address is not allowed: " + strings.TrimPrefix(err.Error(), egress.ErrRefused.Error()+": ")}
+	case err != nil:
+		return "", newError(ErrUnreachable, "the camera's host name could not be resolved")
+	}
+	u.Host = net.JoinHostPort(ip.String(), strconv.Itoa(port))
+	return u.String(), nil
 }
 
 // ioTimeout is FFmpeg's own socket timeout for a call bounded by timeout:

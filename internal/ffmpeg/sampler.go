@@ -108,7 +108,7 @@ func (r Runner) Sample(ctx context.Context, in Input, o SampleOptions, onFrame f
 	if onFrame == nil {
 		return newError(ErrInvalidInput, "no frame callback")
 	}
-	target, timeout, err := prepare(in)
+	target, timeout, err := r.prepare(ctx, in)
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,10 @@ type reply struct {
 func newRemote(name string, cfg Config) *remote {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = cfg.MaxInFlight
+	if cfg.Dial != nil {
+		transport.DialContext = cfg.Dial
+		transport.Proxy = nil // a proxy would dial for us, past the policy
+	}
 	return &remote{
 		name:    name,
 		base:    strings.TrimRight(cfg.URL, "/"),
@@ -203,8 +207,6 @@ func redact(s, key string) string {
 	}
 	return strings.ReplaceAll(s, key, "[redacted]")
 }
-
-
 
 // imageType names an image's content type and file extension by its
 // content; unknown content is sent as JPEG for the provider to refuse.

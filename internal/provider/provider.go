@@ -8,6 +8,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"net"
 	"time"
 )
 
@@ -146,4 +147,7 @@ type Config struct {
 	// Timeout bounds one call. MaxInFlight bounds concurrent calls.
 	Timeout     time.Duration
 	MaxInFlight int
+	// Dial, when set, opens the provider's connections (an egress policy's
+	// dialer, which refuses addresses it does not allow).
+	Dial func(ctx context.Context, network, address string) (net.Conn, error) `json:"-"`
 }

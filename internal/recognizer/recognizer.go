@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/rollcall/rollcall/internal/egress"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/secrets"
 	"github.com/rollcall/rollcall/store"
@@ -20,6 +21,9 @@ type Manager struct {
 	db        *bun.DB
 	box       *secrets.Box
 	inProcess provider.Provider // the built-in engine, for kind builtin without a URL
+	// Egress, when set, is the policy every provider connection goes
+	// through (ROLLCALL_PROVIDER_ALLOW_CIDRS).
+	Egress *egress.Policy
 
 	mu  sync.Mutex
 	cfg provider.Config
@@ -44,10 +48,10 @@ func (m *Manager) Current(ctx context.Context) (provider.Provider, provider.Conf
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.cur != nil && m.cfg == cfg {
+	if m.cur != nil && sameConfig(m.cfg, cfg) {
 		return m.cur, cfg, nil
 	}
-	p, err := provider.New(cfg, m.inProcess)
+	p, err := provider.New(m.dialing(cfg), m.inProcess)
 	if err != nil {
 		return nil, provider.Config{}, &ConfigError{Msg: "the stored provider configuration is not usable: " + err.Error()}
 	}
@@ -58,7 +62,21 @@ func (m *Manager) Current(ctx context.Context) (provider.Provider, provider.Conf
 // Build returns a provider for cfg without storing it (to test a
 // configuration before saving it).
 func (m *Manager) Build(cfg provider.Config) (provider.Provider, error) {
-	return provider.New(cfg, m.inProcess)
+	return provider.New(m.dialing(cfg), m.inProcess)
+}
+
+// dialing gives cfg the manager's egress dialer.
+func (m *Manager) dialing(cfg provider.Config) provider.Config {
+	if m.Egress != nil {
+		cfg.Dial = m.Egress.Dialer().DialContext
+	}
+	return cfg
+}
+
+// sameConfig compares two configurations, their dialers aside.
+func sameConfig(a, b provider.Config) bool {
+	return a.Kind == b.Kind && a.URL == b.URL && a.APIKey == b.APIKey && a.SimilarityThreshold == b.SimilarityThreshold &&
+		a.DetectionThreshold == b.DetectionThreshold && a.Timeout == b.Timeout && a.MaxInFlight == b.MaxInFlight
 }
 
 // ConfigOf turns a stored configuration into a provider.Config, opening
