@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -56,6 +59,18 @@ func (s *Server) audit(hctx huma.Context, next func(huma.Context)) {
 		entry.Username = info.AuditActor
 		if info.AuditActorID != "" {
 			entry.UserID = &info.AuditActorID
+		}
+	}
+	// Refusals of unauthenticated callers are folded: one row per client
+	// IP, operation and status per minute, the next one saying how many
+	// were folded into it.
+	if entry.UserID == nil && entry.Username == "" && (entry.Status == http.StatusUnauthorized || entry.Status == http.StatusTooManyRequests) {
+		folded, write := s.refusals.fold(entry.IP+" "+entry.Action+" "+strconv.Itoa(entry.Status), entry.OccurredAt)
+		if !write {
+			return
+		}
+		if folded > 0 {
+			entry.Changes = withFolded(entry.Changes, folded)
 		}
 	}
 	// The audit row must be written even when the client has gone away.
@@ -146,4 +161,46 @@ func isSecretKey(k string) bool {
 		}
 	}
 	return false
+}
+
+// refusalFolder keeps, per key, the minute of its last audit row and how
+// many refusals were not written since.
+type refusalFolder struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+	n    map[string]int
+}
+
+// fold reports whether a refusal is written (the first of its key in a
+// minute) and how many were folded since the key's last row.
+func (f *refusalFolder) fold(key string, at time.Time) (folded int, write bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.last == nil {
+		f.last, f.n = map[string]time.Time{}, map[string]int{}
+	}
+	if t, ok := f.last[key]; ok && at.Sub(t) < time.Minute {
+		f.n[key]++
+		return 0, false
+	}
+	if len(f.last) > 10000 { // forget old keys rather than grow without bound
+		for k, t := range f.last {
+			if at.Sub(t) >= time.Minute {
+				delete(f.last, k)
+				delete(f.n, k)
+			}
+		}
+	}
+	folded = f.n[key]
+	f.last[key], f.n[key] = at, 0
+	return folded, true
+}
+
+// withFolded adds the folded count to an audit row's changes.
+func withFolded(changes json.RawMessage, n int) json.RawMessage {
+	b, err := json.Marshal(map[string]any{"request": changes, "foldedSinceLastRow": n})
+	if err != nil {
+		return changes
+	}
+	return b
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -8,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/config"
 )
 
 type auditPage struct {
@@ -150,5 +153,32 @@ func TestAuditFiltersAndPagination(t *testing.T) {
 	}
 	if res := h.as(hrTok, "GET", "/api/v1/audit", nil); res.Code != 401 && res.Code != 403 {
 		t.Fatalf("hr (signed out) reads audit: %d", res.Code)
+	}
+}
+
+// TestUnauthenticatedRefusalsAreLimitedAndFolded: requests without a valid
+// token are limited per client IP (429 past ROLLCALL_UNAUTH_RATE_IP) and
+// their audit rows folded to one per IP, operation and status a minute.
+func TestUnauthenticatedRefusalsAreLimitedAndFolded(t *testing.T) {
+	h := newHarness(t, func(c *config.Config, _ map[string]api.Checker) {
+		c.UnauthRateIP = config.RateLimit{Limit: 5, Window: time.Minute}
+	})
+	codes := map[int]int{}
+	for range 30 {
+		res := h.request("POST", "/api/v1/cameras", `{"name":"x","url":"rtsp://10.0.0.1/s"}`, "RemoteAddr", "198.51.100.7:4000")
+		codes[res.Code]++
+	}
+	if codes[401] != 5 || codes[429] != 25 {
+		t.Fatalf("answers %v, want 5×401 then 429", codes)
+	}
+	if res := h.request("POST", "/api/v1/cameras", `{}`, "RemoteAddr", "198.51.100.8:4000"); res.Code != 401 {
+		t.Fatalf("another IP: %d, want 401", res.Code)
+	}
+	var rows int
+	if err := h.db.QueryRowContext(context.Background(), "SELECT count(*) FROM audit_logs WHERE ip = '198.51.100.7'").Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 2 {
+		t.Fatalf("%d audit rows for 30 refusals, want 2 (one per status)", rows)
 	}
 }

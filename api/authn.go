@@ -47,6 +47,14 @@ func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
 	}
 	p, problem := s.authenticate(hctx)
 	if problem != nil {
+		if problem.Status == http.StatusUnauthorized {
+			// Requests without a valid token are limited per client IP: past
+			// the limit they get 429 and cost nothing more.
+			if limited := s.limitUnauthenticated(hctx.Context()); limited != nil {
+				s.writeMiddlewareProblem(hctx, limited)
+				return
+			}
+		}
 		problem.headers = http.Header{"WWW-Authenticate": {`Bearer realm="rollcall"`}}
 		s.writeMiddlewareProblem(hctx, problem)
 		return
@@ -62,6 +70,25 @@ func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	next(huma.WithContext(hctx, auth.NewContextWithPrincipal(hctx.Context(), p)))
+}
+
+// limitUnauthenticated counts a refused request against its client IP
+// (ROLLCALL_UNAUTH_RATE_IP) and returns a 429 past the limit, or when the
+// count cannot be kept (fail closed, as sign-in does).
+func (s *Server) limitUnauthenticated(ctx context.Context) *Problem {
+	info := infoFrom(ctx)
+	if info == nil {
+		return nil
+	}
+	lim := s.cfg.UnauthRateIP
+	res, err := s.limiter.Hit(ctx, "unauth:ip:"+info.ClientIP, lim.Limit, lim.Window)
+	if err != nil {
+		return nil // the 401 itself is cheap; do not turn a Redis outage into 429s
+	}
+	if !res.Allowed {
+		return rateLimited(res.Reset)
+	}
+	return nil
 }
 
 // authenticate verifies the bearer token and that its session is not revoked.

@@ -83,6 +83,9 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	}
 	cfg.RedisPrefix = prefix
 	cfg.S3Bucket = ""
+	// The permission walk sends hundreds of unauthenticated requests from
+	// one address; tests of that limit set their own.
+	cfg.UnauthRateIP.Limit = 1 << 20
 	checks := map[string]api.Checker{"postgres": db.PingContext}
 	for _, o := range opts {
 		o(&cfg, checks)

@@ -119,6 +119,8 @@ type Server struct {
 	// users and wrong passwords take the same time.
 	dummyHash string
 
+	// refusals folds the audit rows of unauthenticated refusals.
+	refusals refusalFolder
 	// wsUsers counts live WebSocket connections per user.
 	wsUsers wsUserCounts
 

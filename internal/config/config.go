@@ -86,6 +86,9 @@ type Config struct {
 	LoginRateIP      RateLimit
 	LoginRateAccount RateLimit
 	APIRateUser      RateLimit
+	// UnauthRateIP limits the requests one client IP may send without a
+	// valid token (refused ones: 401), before any more work is done.
+	UnauthRateIP RateLimit
 
 	PasswordMinLength int
 	AuditRetention    time.Duration
@@ -182,6 +185,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		LoginRateIP:      e.rate("ROLLCALL_LOGIN_RATE_IP", RateLimit{Limit: 30, Window: 5 * time.Minute}),
 		LoginRateAccount: e.rate("ROLLCALL_LOGIN_RATE_ACCOUNT", RateLimit{Limit: 10, Window: 15 * time.Minute}),
 		APIRateUser:      e.rate("ROLLCALL_API_RATE_USER", RateLimit{Limit: 6000, Window: time.Minute}),
+		UnauthRateIP:     e.rate("ROLLCALL_UNAUTH_RATE_IP", RateLimit{Limit: 120, Window: time.Minute}),
 
 		PasswordMinLength: e.int("ROLLCALL_PASSWORD_MIN_LENGTH", 10),
 		AuditRetention:    e.duration("ROLLCALL_AUDIT_RETENTION", 365*24*time.Hour),
