@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rollcall/rollcall/internal/live"
@@ -90,9 +92,17 @@ func (a *Activities) DetectFrame(ctx context.Context, in DetectFrameInput, captu
 		return res, err
 	}
 	now := a.now().UTC()
+	// IDs derive from the workflow run (a DetectFrame workflow runs this
+	// activity once), so a retry writes the same rows and the store keeps
+	// the first attempt's.
+	runKey := uuid.NewString()
+	if activity.IsActivity(ctx) {
+		info := activity.GetInfo(ctx)
+		runKey = info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityType.Name
+	}
 	rows := make([]store.Detection, 0, len(found.Faces))
-	for _, f := range found.Faces {
-		d := store.Detection{ID: uuid.NewString(), DetectedAt: now, Similarity: f.Similarity, DetectionConfidence: f.DetectionConfidence,
+	for i, f := range found.Faces {
+		d := store.Detection{ID: uuid.NewSHA1(detectionIDSpace, fmt.Appendf(nil, "%s/%d", runKey, i)).String(), DetectedAt: now, Similarity: f.Similarity, DetectionConfidence: f.DetectionConfidence,
 			BoxX: f.Box.X, BoxY: f.Box.Y, BoxWidth: f.Box.Width, BoxHeight: f.Box.Height, SnapshotKey: res.ImageKey,
 			Source: store.DetectionSourceSendFrame}
 		if in.CameraID != "" {
@@ -107,22 +117,23 @@ func (a *Activities) DetectFrame(ctx context.Context, in DetectFrameInput, captu
 		rows = append(rows, d)
 		res.Detections = append(res.Detections, fd)
 	}
-	if err := store.InsertDetections(ctx, a.DB, rows); err != nil {
+	details, _ := json.Marshal(map[string]any{"faces": len(rows), "latencyMs": res.LatencyMs, "imageKey": res.ImageKey})
+	ev := &store.DetectionEvent{OccurredAt: now, Kind: "send_frame", Level: "info", Message: "frame sent for detection", Details: details,
+		DedupeKey: &runKey}
+	if in.CameraID != "" {
+		ev.CameraID = &in.CameraID
+	}
+	if err := store.RecordFrame(ctx, a.DB, rows, ev); err != nil {
 		return res, err
 	}
 	if in.CameraID != "" {
 		a.showLive(ctx, in.CameraID, now, rows, res.Detections)
 	}
-	details, _ := json.Marshal(map[string]any{"faces": len(rows), "latencyMs": res.LatencyMs, "imageKey": res.ImageKey})
-	ev := &store.DetectionEvent{OccurredAt: now, Kind: "send_frame", Level: "info", Message: "frame sent for detection", Details: details}
-	if in.CameraID != "" {
-		ev.CameraID = &in.CameraID
-	}
-	if err := store.InsertDetectionEvent(ctx, a.DB, ev); err != nil {
-		return res, err
-	}
 	return res, nil
 }
+
+// detectionIDSpace names the deterministic IDs of send-frame detections.
+var detectionIDSpace = uuid.MustParse("6b1f7d2e-3c4a-5e8f-9a0b-1c2d3e4f5a6b")
 
 func validUUIDs(ids []string) []string {
 	out := ids[:0:0]

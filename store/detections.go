@@ -47,6 +47,30 @@ func InsertDetections(ctx context.Context, db bun.IDB, ds []Detection) error {
 	return nil
 }
 
+// RecordFrame writes a frame's detections and its event in one
+// transaction, idempotently: detections that exist (same IDs) and an event
+// whose DedupeKey exists are left as they are, so a retried activity whose
+// first attempt committed adds nothing.
+func RecordFrame(ctx context.Context, db *bun.DB, ds []Detection, ev *DetectionEvent) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if len(ds) > 0 {
+			if _, err := tx.NewInsert().Model(&ds).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
+				return fmt.Errorf("store: record frame detections: %w", err)
+			}
+		}
+		if ev != nil {
+			q := tx.NewInsert().Model(ev)
+			if ev.DedupeKey != nil {
+				q = q.On("CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING")
+			}
+			if _, err := q.Exec(ctx); err != nil {
+				return fmt.Errorf("store: record frame event: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
 // DetectionEvent is one entry of the detection pipeline's event log.
 type DetectionEvent struct {
 	bun.BaseModel `bun:"table:detection_event_logs"`
@@ -58,6 +82,9 @@ type DetectionEvent struct {
 	Level      string          `bun:"level,notnull"`
 	Message    string          `bun:"message,notnull"`
 	Details    json.RawMessage `bun:"details,type:jsonb,nullzero"`
+	// DedupeKey, when set, makes the event written once whatever the
+	// number of attempts that write it.
+	DedupeKey *string `bun:"dedupe_key"`
 }
 
 // InsertDetectionEvent records a pipeline event.
