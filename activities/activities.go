@@ -26,6 +26,9 @@ type Activities struct {
 	Streams StreamControl
 	// Providers gives the configured face provider.
 	Providers Providers
+	// Workflows tells whether another workflow still runs (nil: unknown,
+	// treated as not running).
+	Workflows WorkflowReader
 	// Live publishes events to dashboards (nil: none are published).
 	Live Publisher
 	// Recent is the live detections view (nil: not kept).
@@ -40,6 +43,11 @@ type Activities struct {
 	// ExportPDFMaxRows caps a PDF export's rows (0: no cap).
 	ExportPDFMaxRows int
 	Now              func() time.Time
+}
+
+// WorkflowReader reads other workflows' state (temporal.Streams).
+type WorkflowReader interface {
+	WorkflowRunning(ctx context.Context, workflowID string) (bool, error)
 }
 
 // Publisher publishes live events (live.Hub).

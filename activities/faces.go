@@ -154,6 +154,9 @@ func (a *Activities) EnrollPendingImages(ctx context.Context, profileID string) 
 			valid, validData = append(valid, img), append(validData, data)
 			continue
 		}
+		if err := a.stillRegistering(ctx, profileID); err != nil {
+			return out, err
+		}
 		ids, err := prov.Enroll(ctx, profileID, []provider.Image{{ID: img.ID, Data: data}})
 		if err != nil {
 			if errors.Is(err, provider.ErrBadImage) {
@@ -210,6 +213,9 @@ func (a *Activities) reenrollSubject(ctx context.Context, prov provider.Provider
 			return 0, providerError(err)
 		}
 		return 0, nil
+	}
+	if err := a.stillRegistering(ctx, p.ID); err != nil {
+		return 0, err
 	}
 	ids, err := prov.Enroll(ctx, p.ID, imgs)
 	if err != nil {
@@ -300,6 +306,42 @@ func (a *Activities) DeleteFaceSubject(ctx context.Context, profileID string) er
 		return temporal.NewApplicationError(err.Error(), "provider_"+provider.Code(err))
 	}
 	return nil
+}
+
+// WaitRegistrationClosed waits (heartbeating) until the profile's
+// registration workflow has closed, so nothing enrols the person again
+// after the erasure deleted them at the provider.
+func (a *Activities) WaitRegistrationClosed(ctx context.Context, registrationID string) error {
+	if a.Workflows == nil {
+		return nil
+	}
+	for {
+		running, err := a.Workflows.WorkflowRunning(ctx, registrationID)
+		if err != nil {
+			return err
+		}
+		if !running {
+			return nil
+		}
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx, registrationID)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// stillRegistering re-reads the profile right before a provider call: an
+// erasure that began meanwhile stops the enrolment.
+func (a *Activities) stillRegistering(ctx context.Context, profileID string) error {
+	p, err := store.FindFaceProfile(ctx, a.DB, profileID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Status == store.FaceStatusDeleting) {
+		return temporal.NewNonRetryableApplicationError("face profile is being deleted", ErrTypeProfileNotFound, nil)
+	}
+	return err
 }
 
 // DeleteFaceObjects removes the profile's images from the object store.

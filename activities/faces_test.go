@@ -3,13 +3,17 @@ package activities_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/rollcall/rollcall/activities"
@@ -141,4 +145,64 @@ func testBlobs(t *testing.T) *blob.Store {
 		t.Fatal(err)
 	}
 	return blobs
+}
+
+// erasedMidway is a slow provider: while it checks the photo, the person's
+// erasure begins (the API marks the profile deleting). It records enrolments.
+type erasedMidway struct {
+	provider.Provider
+	db       *bun.DB
+	id       string
+	enrolled atomic.Int32
+}
+
+func (p *erasedMidway) Recognize(ctx context.Context, img []byte) (provider.Result, error) {
+	if err := store.SetFaceProfileStatus(ctx, p.db, p.id, store.FaceStatusDeleting, ""); err != nil {
+		return provider.Result{}, err
+	}
+	return p.Provider.Recognize(ctx, img)
+}
+
+func (p *erasedMidway) Enroll(ctx context.Context, subject string, images []provider.Image) ([]string, error) {
+	p.enrolled.Add(1)
+	return p.Provider.Enroll(ctx, subject, images)
+}
+
+// TestEnrolmentStopsWhenErasureBegins: an enrolment already past its first
+// status check re-checks the profile right before calling the provider, so
+// an erasure that began meanwhile never sees the subject re-created.
+func TestEnrolmentStopsWhenErasureBegins(t *testing.T) {
+	db := testenv.DB(t)
+	ctx := context.Background()
+	blobs := testBlobs(t)
+	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "E-9", Name: "Erased", Status: store.FaceStatusPending}
+	t.Cleanup(func() { _, _ = blobs.DeletePrefix(context.Background(), "faces/"+prof.ID+"/") })
+	data := facegen.JPEG(facegen.NewPerson(99).Render(facegen.Scene{Width: 640, Height: 480, X: 0.5, Y: 0.5, Scale: 0.55, Brightness: 1}), 90)
+	img := store.FaceImage{ID: uuid.NewString(), ProfileID: prof.ID, ContentType: "image/jpeg", SizeBytes: len(data), Width: 640, Height: 480,
+		SHA256: uuid.NewString(), Status: store.ImageStatusPending}
+	img.ObjectKey = activities.FaceObjectKey(prof.ID, img.ID, img.ContentType)
+	if err := blobs.Put(ctx, img.ObjectKey, bytes.NewReader(data), int64(len(data)), img.ContentType); err != nil {
+		t.Fatal(err)
+	}
+	prof.Images = append(prof.Images, img)
+	if err := store.CreateFaceProfile(ctx, db, prof); err != nil {
+		t.Fatal(err)
+	}
+	slow := &erasedMidway{Provider: engine, db: db, id: prof.ID}
+	acts := &activities.Activities{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Blobs: blobs, Providers: fixedProviders{slow}}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	_, err = env.ExecuteActivity(acts.EnrollPendingImages, prof.ID)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeProfileNotFound {
+		t.Fatalf("enrolment ended with %v, want %s", err, activities.ErrTypeProfileNotFound)
+	}
+	if n := slow.enrolled.Load(); n != 0 {
+		t.Fatalf("the provider was asked to enrol %d times after the erasure began", n)
+	}
 }

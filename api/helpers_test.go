@@ -169,7 +169,7 @@ func (h *harness) startWorker(opts ...workerOption) {
 	go feeder.Run(ctx)
 	h.t.Cleanup(func() { stop(); <-done })
 	acts := &activities.Activities{DB: h.db, Log: log, Secrets: h.box,
-		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Providers: h.faces, Live: h.live, Recent: h.recent,
+		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Workflows: h.streams, Providers: h.faces, Live: h.live, Recent: h.recent,
 		Sampler: ffmpeg.Runner{}, Reporter: h.streams, Writer: writer, Stream: setup.settings,
 		ExportPDFMaxRows: h.cfg.Attendance.ExportPDFMaxRows}
 	workers := rctemporal.NewWorkers(h.temporal, rctemporal.WorkerOptions{Activities: acts})

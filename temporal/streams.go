@@ -132,6 +132,19 @@ func (s *Streams) Running(ctx context.Context) ([]string, error) {
 	}
 }
 
+// WorkflowRunning reports whether the workflow with that ID has a running
+// execution (activities.WorkflowReader).
+func (s *Streams) WorkflowRunning(ctx context.Context, workflowID string) (bool, error) {
+	d, err := s.Client.DescribeWorkflowExecution(ctx, workflowID, "")
+	if isGone(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("temporal: describe %s: %w", workflowID, err)
+	}
+	return d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+}
+
 func isGone(err error) bool {
 	var nf *serviceerror.NotFound
 	return errors.As(err, &nf)

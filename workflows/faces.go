@@ -106,6 +106,22 @@ func FaceDeletionWorkflow(ctx workflow.Context, in FaceDeletionWorkflowInput) er
 			NonRetryableErrorTypes: []string{"provider_unsupported"},
 		},
 	})
+	// Version 1 first waits for the profile's registration to close: an
+	// enrolment past its status check could otherwise re-create the
+	// subject after it was deleted, and leave a face nobody points to.
+	// (The registration also re-checks the profile before each provider
+	// call, so it stops soon after the deletion marked the profile.)
+	waits := workflow.GetVersion(ctx, "face-deletion-waits-registration", workflow.DefaultVersion, 1) == 1
+	if waits {
+		wctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 2 * time.Hour, // the registration's own limit is one hour
+			HeartbeatTimeout:    30 * time.Second,
+			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute},
+		})
+		if err := workflow.ExecuteActivity(wctx, a.WaitRegistrationClosed, FaceRegistrationWorkflowID(in.ProfileID)).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
 	if err := workflow.ExecuteActivity(ctx, a.DeleteFaceSubject, in.ProfileID).Get(ctx, nil); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -96,6 +97,7 @@ func (s *FaceWorkflowSuite) TestImagesAddedDuringRegistration() {
 
 // Erasure is retried until it succeeds; each later step runs once.
 func (s *FaceWorkflowSuite) TestDeletionRetriesUntilDone() {
+	s.env.OnActivity(a.WaitRegistrationClosed, mock.Anything, FaceRegistrationWorkflowID(faceProfileID)).Return(nil).Once()
 	s.env.OnActivity(a.DeleteFaceSubject, mock.Anything, faceProfileID).
 		Return(temporal.NewApplicationError("provider refused the API key", "provider_unauthorized")).Times(6)
 	s.env.OnActivity(a.DeleteFaceSubject, mock.Anything, faceProfileID).Return(nil).Once()
@@ -105,6 +107,21 @@ func (s *FaceWorkflowSuite) TestDeletionRetriesUntilDone() {
 	s.Require().True(s.env.IsWorkflowCompleted())
 	s.Require().NoError(s.env.GetWorkflowError())
 	s.env.AssertActivityNumberOfCalls(s.T(), "DeleteFaceSubject", 7)
+}
+
+// Erasure deletes at the provider only once the registration has closed:
+// an enrolment already under way could otherwise re-create the subject.
+func (s *FaceWorkflowSuite) TestDeletionWaitsForTheRegistration() {
+	var order []string
+	s.env.OnActivity(a.WaitRegistrationClosed, mock.Anything, FaceRegistrationWorkflowID(faceProfileID)).After(10 * time.Minute).
+		Return(func(context.Context, string) error { order = append(order, "registration closed"); return nil }).Once()
+	s.env.OnActivity(a.DeleteFaceSubject, mock.Anything, faceProfileID).
+		Return(func(context.Context, string) error { order = append(order, "subject deleted"); return nil }).Once()
+	s.env.OnActivity(a.DeleteFaceObjects, mock.Anything, faceProfileID).Return(3, nil).Once()
+	s.env.OnActivity(a.DeleteFaceRows, mock.Anything, faceProfileID).Return(nil).Once()
+	s.env.ExecuteWorkflow(FaceDeletionWorkflow, FaceDeletionWorkflowInput{ProfileID: faceProfileID})
+	s.Require().NoError(s.env.GetWorkflowError())
+	s.Equal([]string{"registration closed", "subject deleted"}, order)
 }
 
 func (s *FaceWorkflowSuite) TestProviderHealth() {

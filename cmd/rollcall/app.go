@@ -168,7 +168,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		g.Go(func() error {
 			return temporal.RunWorker(gctx, tc, temporal.WorkerOptions{
 				Activities: &activities.Activities{
-					DB: db, Log: a.log, Secrets: d.box, FFmpeg: cameras, Blobs: d.blobs, Streams: d.streams, Providers: d.providers,
+					DB: db, Log: a.log, Secrets: d.box, FFmpeg: cameras, Blobs: d.blobs, Streams: d.streams, Workflows: d.streams, Providers: d.providers,
 					Live: publisher, Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, api.LiveWindow, api.LivePerCamera),
 					Sampler: cameras, Reporter: d.streams, Writer: writer,
 					Stream: activities.StreamSettings{SnapshotFrames: a.cfg.DetectionSnapshots, FrameWidth: a.cfg.StreamFrameWidth,
