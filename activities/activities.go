@@ -45,9 +45,13 @@ type Activities struct {
 	Now              func() time.Time
 }
 
-// WorkflowReader reads other workflows' state (temporal.Streams).
+// WorkflowReader reads other workflows' state and starts them by name
+// (temporal.Streams).
 type WorkflowReader interface {
 	WorkflowRunning(ctx context.Context, workflowID string) (bool, error)
+	// StartWorkflow starts workflowType under workflowID on the default
+	// task queue; one already running is not an error.
+	StartWorkflow(ctx context.Context, workflowID, workflowType string, arg any) error
 }
 
 // Publisher publishes live events (live.Hub).

@@ -371,3 +371,57 @@ func (a *Activities) CheckProviderHealth(ctx context.Context) (bool, error) {
 	}
 	return err == nil, nil
 }
+
+// RepairResult counts the profiles whose workflow was started again.
+type RepairResult struct {
+	Registrations int `json:"registrations"`
+	Deletions     int `json:"deletions"`
+}
+
+// Workflow ID prefixes of the face workflows (defined here so the repair
+// can name them; package workflows builds its IDs from them).
+const (
+	FaceRegistrationIDPrefix = "face-registration/"
+	FaceDeletionIDPrefix     = "face-deletion/"
+)
+
+// RepairFaceProfiles restarts the workflow of profiles stuck for
+// staleAfter: a registration that hit its time limit (or never started)
+// leaves a profile pending or registering, a deletion that failed to
+// start leaves it deleting, and nothing else would ever move them.
+func (a *Activities) RepairFaceProfiles(ctx context.Context, staleAfter time.Duration) (RepairResult, error) {
+	var res RepairResult
+	if a.Workflows == nil {
+		return res, nil
+	}
+	stuck, err := store.StuckFaceProfiles(ctx, a.DB, a.now().Add(-staleAfter), 200)
+	if err != nil {
+		return res, err
+	}
+	for _, p := range stuck {
+		id, typ := FaceRegistrationIDPrefix+p.ID, "FaceRegistrationWorkflow"
+		if p.Status == store.FaceStatusDeleting {
+			id, typ = FaceDeletionIDPrefix+p.ID, "FaceDeletionWorkflow"
+		}
+		running, err := a.Workflows.WorkflowRunning(ctx, id)
+		if err != nil {
+			return res, err
+		}
+		if running {
+			continue
+		}
+		// Both workflows take {ProfileID}.
+		if err := a.Workflows.StartWorkflow(ctx, id, typ, map[string]string{"ProfileID": p.ID}); err != nil {
+			return res, err
+		}
+		if typ == "FaceDeletionWorkflow" {
+			res.Deletions++
+		} else {
+			res.Registrations++
+		}
+		if a.Log != nil {
+			a.Log.Info("face profile repaired: its workflow started again", "profile_id", p.ID, "status", p.Status, "workflow", typ)
+		}
+	}
+	return res, nil
+}

@@ -19,4 +19,5 @@ const (
 	ScheduleCameraReconcile = "rollcall-camera-reconcile"
 	ScheduleProviderHealth  = "rollcall-provider-health"
 	ScheduleAttendanceClose = "rollcall-attendance-close"
+	ScheduleFaceRepair      = "rollcall-face-repair"
 )

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -143,6 +144,21 @@ func (s *Streams) WorkflowRunning(ctx context.Context, workflowID string) (bool,
 		return false, fmt.Errorf("temporal: describe %s: %w", workflowID, err)
 	}
 	return d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+}
+
+// StartWorkflow starts a workflow by type name on the default task queue;
+// one already running under that ID is left alone.
+func (s *Streams) StartWorkflow(ctx context.Context, workflowID, workflowType string, arg any) error {
+	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflowID, TaskQueue: TaskQueueDefault,
+		WorkflowExecutionErrorWhenAlreadyStarted: true, WorkflowExecutionTimeout: time.Hour}, workflowType, arg)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("temporal: start %s: %w", workflowID, err)
+	}
+	return nil
 }
 
 func isGone(err error) bool {

@@ -41,6 +41,7 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 	def.RegisterWorkflow(workflows.DetectFrameWorkflow)
 	def.RegisterWorkflow(workflows.ExportWorkflow)
 	def.RegisterWorkflow(workflows.AttendanceCloseWorkflow)
+	def.RegisterWorkflow(workflows.FaceRepairWorkflow)
 	def.RegisterActivity(o.Activities)
 
 	// Heartbeats reach Temporal at least every 2 s, so a stream notices a
@@ -97,6 +98,14 @@ func Schedules(o WorkerOptions) []Schedule {
 			Args:       []any{workflows.AttendanceCloseInput{}},
 			TaskQueue:  TaskQueueDefault,
 			Note:       "Rollcall: close ended work days (absent with no check-in, incomplete with no check-out)",
+		},
+		{
+			ID:         ScheduleFaceRepair,
+			Every:      5 * time.Minute,
+			Workflow:   workflows.FaceRepairWorkflow,
+			WorkflowID: workflows.FaceRepairWorkflowID,
+			TaskQueue:  TaskQueueDefault,
+			Note:       "Rollcall: restart the workflow of face profiles stuck registering or deleting",
 		},
 	}
 }

@@ -10,10 +10,14 @@ import (
 )
 
 // FaceRegistrationWorkflowID is the stable ID of a profile's registration.
-func FaceRegistrationWorkflowID(profileID string) string { return "face-registration/" + profileID }
+func FaceRegistrationWorkflowID(profileID string) string {
+	return activities.FaceRegistrationIDPrefix + profileID
+}
 
 // FaceDeletionWorkflowID is the stable ID of a profile's deletion.
-func FaceDeletionWorkflowID(profileID string) string { return "face-deletion/" + profileID }
+func FaceDeletionWorkflowID(profileID string) string {
+	return activities.FaceDeletionIDPrefix + profileID
+}
 
 // SignalFaceImagesChanged tells a running registration that images were
 // added or marked for removal.
@@ -141,4 +145,20 @@ func ProviderHealthWorkflow(ctx workflow.Context) (bool, error) {
 	var healthy bool
 	err := workflow.ExecuteActivity(ctx, a.CheckProviderHealth).Get(ctx, &healthy)
 	return healthy, err
+}
+
+// FaceRepairWorkflowID is the ID of the scheduled face repair.
+const FaceRepairWorkflowID = "face-repair"
+
+// FaceRepairWorkflow restarts the workflows of face profiles stuck for 15
+// minutes in pending, registering or deleting (a registration that hit its
+// time limit, a deletion that never started).
+func FaceRepairWorkflow(ctx workflow.Context) (activities.RepairResult, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumAttempts: 3},
+	})
+	var res activities.RepairResult
+	err := workflow.ExecuteActivity(ctx, a.RepairFaceProfiles, 15*time.Minute).Get(ctx, &res)
+	return res, err
 }

@@ -145,3 +145,12 @@ func (s *FaceWorkflowSuite) TestImagesAddedDuringFinalize() {
 	s.Require().NoError(err)
 	s.Equal(2, res.Enrolled)
 }
+
+func (s *FaceWorkflowSuite) TestRepairRunsTheActivity() {
+	s.env.OnActivity(a.RepairFaceProfiles, mock.Anything, 15*time.Minute).Return(activities.RepairResult{Registrations: 2}, nil).Once()
+	s.env.ExecuteWorkflow(FaceRepairWorkflow)
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res activities.RepairResult
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(2, res.Registrations)
+}
