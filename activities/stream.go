@@ -55,6 +55,10 @@ type StreamSettings struct {
 	// SnapshotFrames stores each frame with a face in the object store
 	// and links its detections to it.
 	SnapshotFrames bool
+	// IOTimeout bounds each database write and Temporal call of the report
+	// loop (default 5 s): a stalled dependency delays a report, never the
+	// stream or its heartbeats.
+	IOTimeout time.Duration
 	// KeyframesBelowFPS decodes key frames only when the camera is sampled
 	// at this rate or slower; default 1. Negative: never.
 	KeyframesBelowFPS float64
@@ -75,6 +79,9 @@ func (s StreamSettings) withDefaults() StreamSettings {
 	}
 	if s.InFlight <= 0 {
 		s.InFlight = 1
+	}
+	if s.IOTimeout <= 0 {
+		s.IOTimeout = 5 * time.Second
 	}
 	if s.KeyframesBelowFPS == 0 {
 		s.KeyframesBelowFPS = 1
@@ -245,6 +252,9 @@ func (s *stream) run(actx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleO
 		wg.Go(func() { s.recognizeLoop(ctx) })
 	}
 	wg.Go(func() { s.reportLoop(ctx) })
+	if activity.IsActivity(ctx) {
+		wg.Go(func() { s.heartbeatLoop(ctx) })
+	}
 
 	// A worker shutting down hands the session back before its context is
 	// cancelled (worker.Options.WorkerStopTimeout): end it cleanly.
@@ -439,9 +449,24 @@ func (s *stream) providerFailed(msg string) {
 
 // reportLoop heartbeats, reports to the workflow, logs pipeline events and
 // marks the camera online at its first frame.
-func (s *stream) reportLoop(ctx context.Context) {
+
+// heartbeatLoop heartbeats on its own: it does no I/O of its own (the SDK
+// sends heartbeats in the background), so a stalled database or Temporal
+// call elsewhere cannot make a healthy stream look dead.
+func (s *stream) heartbeatLoop(ctx context.Context) {
 	beat := time.NewTicker(s.set.HeartbeatEvery)
 	defer beat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-beat.C:
+			activity.RecordHeartbeat(ctx, s.report())
+		}
+	}
+}
+
+func (s *stream) reportLoop(ctx context.Context) {
 	tell := time.NewTicker(s.set.ReportEvery)
 	defer tell.Stop()
 	var told StreamReport
@@ -449,10 +474,10 @@ func (s *stream) reportLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-beat.C:
-			activity.RecordHeartbeat(ctx, s.report())
 		case <-s.wake:
-			s.a.markStreamOnline(ctx, s.cameraID, true)
+			ictx, cancel := context.WithTimeout(ctx, s.set.IOTimeout)
+			s.a.markStreamOnline(ictx, s.cameraID, true)
+			cancel()
 			told = s.tell(ctx, told)
 		case <-tell.C:
 			told = s.tell(ctx, told)
@@ -462,11 +487,12 @@ func (s *stream) reportLoop(ctx context.Context) {
 
 // tell reports to the workflow and logs what changed since prev as
 // pipeline events: frames dropped and provider failures.
-func (s *stream) tell(ctx context.Context, prev StreamReport) StreamReport {
+func (s *stream) tell(actx context.Context, prev StreamReport) StreamReport {
 	r := s.report()
-	activity.RecordHeartbeat(ctx, r)
+	ctx, cancel := context.WithTimeout(actx, s.set.IOTimeout)
+	defer cancel()
 	if s.a.Reporter != nil && s.runID != "" {
-		if err := s.a.Reporter.ReportStream(ctx, s.cameraID, s.runID, r); err != nil && ctx.Err() == nil {
+		if err := s.a.Reporter.ReportStream(ctx, s.cameraID, s.runID, r); err != nil && actx.Err() == nil {
 			s.a.Log.Warn("stream report not delivered", slog.String("camera_id", s.cameraID), slog.String("error", err.Error()))
 		}
 	}

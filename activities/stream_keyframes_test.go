@@ -6,10 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
@@ -117,5 +120,66 @@ func TestStreamLeavesKeyframeDecodingWhenKeyframesAreSparse(t *testing.T) {
 	if err := db.NewSelect().Model((*store.DetectionEvent)(nil)).Where("camera_id = ? AND kind = 'keyframes_sparse'", cam.ID).
 		ColumnExpr("count(*)").Scan(ctx, &events); err != nil || events != 1 {
 		t.Fatalf("keyframes_sparse events: %d (%v)", events, err)
+	}
+}
+
+// stalledReporter stands for a Temporal that does not answer: every report
+// hangs until its caller gives up.
+type stalledReporter struct{ calls atomic.Int32 }
+
+func (r *stalledReporter) ReportStream(ctx context.Context, _, _ string, _ activities.StreamReport) error {
+	r.calls.Add(1)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestHeartbeatsDoNotWaitOnReports: with reports to the workflow hanging
+// (Temporal or the database stalled), the stream keeps heartbeating, and
+// each hung call is abandoned after its deadline rather than holding the
+// report loop.
+func TestHeartbeatsDoNotWaitOnReports(t *testing.T) {
+	db := testenv.DB(t)
+	ctx := context.Background()
+	cam := &store.Camera{ID: uuid.NewString(), Name: "Stalled reports", StreamURL: "rtsp://10.0.0.9/live", Direction: camera.DirectionBoth, FPS: 5,
+		Timezone: "UTC", State: camera.StateActive, Health: camera.HealthUnknown}
+	if err := store.CreateCamera(ctx, db, cam); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reporter := &stalledReporter{}
+	acts := &activities.Activities{DB: db, Log: log, Providers: fixedProviders{noFaces{}}, Sampler: &sparseKeyframeCamera{}, Reporter: reporter,
+		Writer: activities.NewDetectionWriter(db, log),
+		Stream: activities.StreamSettings{ReportEvery: 100 * time.Millisecond, HeartbeatEvery: 100 * time.Millisecond, KeyframesBelowFPS: -1,
+			IOTimeout: 200 * time.Millisecond}}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.SetWorkerOptions(worker.Options{BackgroundActivityContext: runCtx})
+	var beats atomic.Int32
+	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { beats.Add(1) })
+	env.RegisterActivity(acts)
+	done := make(chan error, 1)
+	go func() {
+		_, err := env.ExecuteActivity(acts.StreamCamera, activities.StreamCameraInput{CameraID: cam.ID, Session: 1})
+		done <- err
+	}()
+	time.Sleep(3 * time.Second)
+	n, reports := beats.Load(), reporter.calls.Load()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("stream did not stop")
+	}
+	// The SDK throttles what reaches the server; at least one got there
+	// while every report hung.
+	if n < 1 {
+		t.Fatal("no heartbeat while reports hung")
+	}
+	// Each hung report is abandoned after 200 ms, so reports keep being
+	// attempted (a loop held by the first would have made one).
+	if reports < 5 {
+		t.Fatalf("%d report attempts in 3 s, want one every ~300 ms", reports)
 	}
 }
