@@ -210,6 +210,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerAttendance(v1, s)
 	registerAttendanceReports(v1, s)
 	registerExports(v1, s)
+	registerShifts(v1, s)
 
 	router.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(http.StatusNotFound, CodeNotFound, "no such endpoint"))

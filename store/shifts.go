@@ -120,3 +120,64 @@ func FindShiftByName(ctx context.Context, db bun.IDB, name string) (*ShiftSchedu
 	}
 	return s, nil
 }
+
+// ListShifts returns every shift by name (a company has a handful).
+func ListShifts(ctx context.Context, db bun.IDB) ([]ShiftSchedule, error) {
+	var ss []ShiftSchedule
+	if err := db.NewSelect().Model(&ss).OrderExpr("lower(name), id").Limit(1000).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: list shifts: %w", err)
+	}
+	return ss, nil
+}
+
+// UpdateShift replaces a shift's editable fields; ErrNotFound, or
+// ErrConflict for a taken name.
+func UpdateShift(ctx context.Context, db bun.IDB, s *ShiftSchedule) error {
+	res, err := db.NewUpdate().Model(s).
+		Column("name", "start_minute", "end_minute", "days", "late_grace_minutes", "early_grace_minutes", "break_minutes", "timezone").
+		Set("updated_at = now()").WherePK().Returning("created_at, updated_at").Exec(ctx)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("store: update shift %q: %w", s.Name, ErrConflict)
+		}
+		return fmt.Errorf("store: update shift: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: update shift %s: %w", s.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteShift removes a shift and its assignments (records keep their
+// figures; their shift reference is cleared).
+func DeleteShift(ctx context.Context, db bun.IDB, id string) error {
+	res, err := db.NewDelete().Model((*ShiftSchedule)(nil)).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: delete shift: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: delete shift %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// ShiftAssignments lists a shift's assignments.
+func ShiftAssignments(ctx context.Context, db bun.IDB, shiftID string) ([]ShiftAssignment, error) {
+	var as []ShiftAssignment
+	if err := db.NewSelect().Model(&as).Where("shift_id = ?", shiftID).Order("created_at", "id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: shift assignments: %w", err)
+	}
+	return as, nil
+}
+
+// DeleteShiftAssignment removes one assignment of a shift; ErrNotFound.
+func DeleteShiftAssignment(ctx context.Context, db bun.IDB, shiftID, id string) error {
+	res, err := db.NewDelete().Model((*ShiftAssignment)(nil)).Where("id = ? AND shift_id = ?", id, shiftID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: delete shift assignment: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: delete shift assignment %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
