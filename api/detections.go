@@ -14,8 +14,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/imagecheck"
+	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/store"
 	"github.com/rollcall/rollcall/workflows"
 )
@@ -25,6 +27,10 @@ import (
 type SendFrameForm struct {
 	Image    huma.FormFile `form:"image" contentType:"image/jpeg,image/png,application/octet-stream" required:"false" doc:"A JPEG or PNG frame"`
 	CameraID string        `form:"cameraId" required:"false" format:"uuid" doc:"Capture a frame from this camera instead"`
+	// Attendance records the recognised people's attendance, as a camera
+	// stream would.
+	Attendance bool   `form:"attendance" required:"false" doc:"Also record attendance for the recognised people"`
+	Direction  string `form:"direction" required:"false" enum:"entry,exit,both" doc:"With attendance and an uploaded image: what the frame counts as (default entry); a camera's frame uses the camera's direction"`
 }
 
 // SendFrameInput is POST /detections/send-frame.
@@ -37,8 +43,10 @@ type SendFrameOutput struct {
 	Body struct {
 		Detections []activities.FrameDetection `json:"detections"`
 		LatencyMs  int64                       `json:"latencyMs" doc:"Provider time for this frame"`
-		ImageURL   string                      `json:"imageUrl" doc:"Presigned URL of the frame"`
-		WorkflowID string                      `json:"workflowId"`
+		// Attendance lists the logs the frame wrote (attendance=true).
+		Attendance []attendance.LogView `json:"attendance,omitempty"`
+		ImageURL   string               `json:"imageUrl" doc:"Presigned URL of the frame"`
+		WorkflowID string               `json:"workflowId"`
 	}
 }
 
@@ -130,12 +138,60 @@ func (s *Server) sendFrame(ctx context.Context, in *SendFrameInput) (*SendFrameO
 	}
 	out := &SendFrameOutput{}
 	out.Body.Detections, out.Body.LatencyMs, out.Body.WorkflowID = res.Detections, res.LatencyMs, id
+	if form.Attendance {
+		logs, err := s.frameAttendance(ctx, form, res)
+		if err != nil {
+			return nil, err
+		}
+		out.Body.Attendance = logs
+	}
 	url, err := s.blobs.PresignGet(ctx, res.ImageKey, s.cfg.S3PresignedExpiry, "")
 	if err != nil {
 		return nil, err
 	}
 	out.Body.ImageURL = url
 	return out, nil
+}
+
+// frameAttendance records attendance for the known faces of a sent frame,
+// with the camera's direction, zone and site (or the form's direction and
+// the configured zone for an uploaded image), and publishes new logs.
+func (s *Server) frameAttendance(ctx context.Context, form *SendFrameForm, res activities.DetectFrameResult) ([]attendance.LogView, error) {
+	direction, tz, site := form.Direction, s.cfg.Attendance.Timezone, ""
+	if direction == "" {
+		direction = attendance.CameraEntry
+	}
+	if form.CameraID != "" {
+		c, err := store.FindCameraByID(ctx, s.db, form.CameraID)
+		if err != nil {
+			return nil, cameraError(err)
+		}
+		direction, tz, site = c.Direction, c.Timezone, c.Site
+	}
+	rules := attendance.Rules{Threshold: s.cfg.Attendance.Threshold, Cooldown: s.cfg.Attendance.Cooldown, MinSession: s.cfg.Attendance.MinSession}
+	logs := []attendance.LogView{}
+	now := s.now().UTC()
+	for _, d := range res.Detections {
+		if !d.Known || d.FaceProfileID == "" {
+			continue
+		}
+		l, _, err := store.RecordRecognition(ctx, s.db, rules, store.RecognitionInput{DetectionID: d.ID, FaceProfileID: d.FaceProfileID,
+			CameraID: form.CameraID, CameraDirection: direction, Timezone: tz, Site: site, At: now, Similarity: d.Similarity, SnapshotKey: res.ImageKey})
+		if err != nil {
+			return nil, err
+		}
+		if l == nil {
+			continue
+		}
+		v := l.View()
+		logs = append(logs, v)
+		if s.live != nil {
+			if err := s.live.Publish(ctx, live.ChannelAttendance, live.Event{Type: attendance.EventLogCreated, Data: v}); err != nil {
+				s.log.WarnContext(ctx, "attendance event not published", "error", err.Error())
+			}
+		}
+	}
+	return logs, nil
 }
 
 func (s *Server) listDetectionEvents(ctx context.Context, in *ListDetectionEventsInput) (*DetectionEventListOutput, error) {

@@ -146,3 +146,46 @@ func TestUploadCapAppliesToChunkedBodies(t *testing.T) {
 		t.Fatalf("chunked 20 MiB upload: %d %s, want 413", rec.Code, rec.Body)
 	}
 }
+
+// TestSendFrameRecordsAttendance: with attendance=true a sent frame checks
+// the recognised person in (once: a second frame within the cooldown adds
+// nothing), with the direction given for an uploaded image.
+func TestSendFrameRecordsAttendance(t *testing.T) {
+	h := newHarness(t)
+	h.startWorker(withoutStreams)
+	_, op := h.mustUserToken("oscar", auth.RoleOperator)
+	ct, body := multipartBody(t, map[string]string{"employeeCode": "EMP-55", "name": "Ada Lovelace"},
+		[]formFile{{"a.jpg", "image/jpeg", photo(55, 0)}, {"b.jpg", "image/jpeg", photo(55, 1)}, {"c.jpg", "image/jpeg", photo(55, 2)}})
+	var person faceJSON
+	_ = json.Unmarshal(h.postForm(op, "/api/v1/faces", ct, body).Body.Bytes(), &person)
+	h.waitFaceStatus(op, person.ID, "active")
+
+	send := func(img []byte) map[string]any {
+		t.Helper()
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		_ = w.WriteField("attendance", "true")
+		_ = w.WriteField("direction", "entry")
+		part, _ := w.CreateFormFile("image", "frame.jpg")
+		_, _ = part.Write(img)
+		_ = w.Close()
+		res := h.postForm(op, "/api/v1/detections/send-frame", w.FormDataContentType(), buf.Bytes())
+		if res.Code != 200 {
+			t.Fatalf("send-frame: %d %s", res.Code, res.Body)
+		}
+		return res.json(t)
+	}
+	first := send(photo(55, 3))
+	logs, _ := first["attendance"].([]any)
+	if len(logs) != 1 || logs[0].(map[string]any)["faceProfileId"] != person.ID || logs[0].(map[string]any)["direction"] != "in" {
+		t.Fatalf("attendance of the first frame: %v", first["attendance"])
+	}
+	second := send(photo(55, 4))
+	if logs, _ := second["attendance"].([]any); len(logs) != 0 {
+		t.Fatalf("a second frame within the cooldown logged again: %v", logs)
+	}
+	var n int
+	if err := h.db.QueryRowContext(context.Background(), "SELECT count(*) FROM attendance_logs WHERE face_profile_id = ?", person.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d attendance logs (%v), want 1", n, err)
+	}
+}

@@ -119,6 +119,8 @@ type Server struct {
 	// users and wrong passwords take the same time.
 	dummyHash string
 
+	// live publishes events (nil: not configured).
+	live *live.Hub
 	// refusals folds the audit rows of unauthenticated refusals.
 	refusals refusalFolder
 	// wsUsers counts live WebSocket connections per user.
@@ -160,6 +162,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 		streams:     d.Streams,
 		blobs:       d.Blobs,
 		secrets:     d.Secrets,
+		live:        d.Live,
 	}
 
 	if s.versions == nil {
