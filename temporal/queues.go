@@ -10,6 +10,9 @@ const (
 	// TaskQueueStreams carries the long-running camera stream workflows, so
 	// they can be given workers of their own as camera counts grow.
 	TaskQueueStreams = "rollcall-streams"
+	// TaskQueueStreamSessions carries the long stream sessions only, to
+	// workers with a bounded number of slots (ROLLCALL_STREAM_SLOTS).
+	TaskQueueStreamSessions = "rollcall-stream-sessions"
 )
 
 // Schedule IDs, stable so the worker can upsert them at every start.

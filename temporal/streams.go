@@ -1,6 +1,7 @@
 package temporal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,9 @@ import (
 type Streams struct {
 	Client    client.Client
 	Namespace string
+	// PlacementTimeout is how long a session may wait for a stream slot
+	// (0: the default, 2 minutes).
+	PlacementTimeout time.Duration
 }
 
 // Start starts the camera's stream workflow unless it is already running.
@@ -30,7 +34,8 @@ func (s *Streams) Start(ctx context.Context, cameraID string) error {
 		TaskQueue:                TaskQueueStreams,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, workflows.CameraStreamWorkflow, workflows.CameraStreamWorkflowInput{CameraID: cameraID})
+	}, workflows.CameraStreamWorkflow, workflows.CameraStreamWorkflowInput{CameraID: cameraID, SessionQueue: TaskQueueStreamSessions,
+		PlacementTimeout: cmp.Or(s.PlacementTimeout, 2*time.Minute)})
 	if err != nil {
 		return fmt.Errorf("temporal: start camera stream %s: %w", cameraID, err)
 	}

@@ -1,6 +1,7 @@
 package temporal
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,9 @@ type WorkerOptions struct {
 	// StopTimeout is how long a stopping worker lets its activities finish
 	// (camera streams hand their sessions back) before cancelling them.
 	StopTimeout time.Duration
+	// StreamSlots bounds the stream sessions one worker runs at once
+	// (0: 100).
+	StreamSlots int
 	// OnFatalError is told when a worker stops polling for good (its
 	// namespace is gone, its credentials refused, …).
 	OnFatalError func(error)
@@ -50,7 +54,14 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 		WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError})
 	streams.RegisterWorkflow(workflows.CameraStreamWorkflow)
 	streams.RegisterActivity(o.Activities)
-	return []worker.Worker{def, streams}
+	// Sessions hold a slot each for hours: a worker takes at most
+	// StreamSlots of them, and a session nobody can take shows as
+	// no_stream_slot instead of piling onto the first worker to poll.
+	sessions := worker.New(c, TaskQueueStreamSessions, worker.Options{MaxHeartbeatThrottleInterval: 2 * time.Second,
+		MaxConcurrentActivityExecutionSize: cmp.Or(o.StreamSlots, 100), WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError,
+		DisableWorkflowWorker: true})
+	sessions.RegisterActivity(o.Activities)
+	return []worker.Worker{def, streams, sessions}
 }
 
 // Schedules returns the schedules the worker keeps in place.
@@ -155,7 +166,7 @@ func RunWorker(ctx context.Context, c client.Client, o WorkerOptions) error {
 			return fmt.Errorf("temporal: start worker: %w", err)
 		}
 	}
-	o.Log.Info("worker polling", slog.String("task_queues", TaskQueueDefault+","+TaskQueueStreams))
+	o.Log.Info("worker polling", slog.String("task_queues", TaskQueueDefault+","+TaskQueueStreams+","+TaskQueueStreamSessions))
 	var err error
 	select {
 	case <-ctx.Done():

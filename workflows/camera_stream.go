@@ -30,7 +30,19 @@ type CameraStreamWorkflowInput struct {
 	Offline  bool
 	// Sessions counts stream sessions of earlier runs.
 	Sessions int
+	// SessionQueue, when set, is the task queue of the long stream session
+	// (workers with a bounded number of stream slots), so the short
+	// activities (marking, reporting) never wait behind sessions;
+	// PlacementTimeout is how long a session may wait for a slot before
+	// the status says no_stream_slot and it is asked for again. Runs
+	// started before these existed leave them empty (same queue, no limit).
+	SessionQueue     string        `json:",omitempty"`
+	PlacementTimeout time.Duration `json:",omitempty"`
 }
+
+// ErrCodeNoStreamSlot is the status code of a session no worker had a
+// free stream slot for within the placement timeout.
+const ErrCodeNoStreamSlot = "no_stream_slot"
 
 // CameraStreamStatus answers the status query.
 type CameraStreamStatus struct {
@@ -85,6 +97,9 @@ const (
 	// mend (bad credentials, no such stream): a reconfigure retries at once.
 	streamRetryPermanent = 5 * time.Minute
 )
+
+// streamPlacementRetry is the wait before asking again for a slot.
+const streamPlacementRetry = 10 * time.Second
 
 // streamBackoff is the wait before attempt failures+1 of a failing stream.
 func streamBackoff(failures int, code string) time.Duration {
@@ -175,6 +190,7 @@ func (w *cameraStream) run(ctx workflow.Context) error {
 	return workflow.NewContinueAsNewError(ctx, CameraStreamWorkflow, CameraStreamWorkflowInput{
 		CameraID: in.CameraID, Signals: w.status.Reconfigured, Paused: w.paused, Since: w.status.Since,
 		Totals: w.totals, Failures: w.failures, Offline: w.offline, Sessions: w.session,
+		SessionQueue: in.SessionQueue, PlacementTimeout: in.PlacementTimeout,
 	})
 }
 
@@ -270,6 +286,9 @@ func (w *cameraStream) runSession(ctx workflow.Context) (done bool, err error) {
 		WaitForCancellation: true,
 		// The workflow retries, to mark the camera offline and back off.
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
+		// Empty for runs started before slots existed: the workflow's queue.
+		TaskQueue:              w.in.SessionQueue,
+		ScheduleToStartTimeout: w.in.PlacementTimeout,
 	})
 	fut := workflow.ExecuteActivity(actCtx, a.StreamCamera, activities.StreamCameraInput{CameraID: w.in.CameraID, Session: w.session})
 	var result activities.StreamReport
@@ -345,6 +364,16 @@ func (w *cameraStream) failed(ctx workflow.Context, err error) (done bool, _ err
 		}
 	case errors.As(err, &timeoutErr) && timeoutErr.TimeoutType() == enumspb.TIMEOUT_TYPE_START_TO_CLOSE:
 		return false, nil // the session's time limit: open it again at once
+	case errors.As(err, &timeoutErr) && timeoutErr.TimeoutType() == enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START:
+		// No worker had a free stream slot: say so, and ask again (after a
+		// short wait, so a full fleet is not polled in a tight loop).
+		retryAt := workflow.Now(ctx).Add(streamPlacementRetry)
+		w.status.LastError, w.status.LastErrorCode, w.status.RetryAt = "no stream worker had a free slot", ErrCodeNoStreamSlot, &retryAt
+		w.setState(ctx, StreamReconnecting)
+		tctx, cancelTimer := workflow.WithCancel(ctx)
+		w.waitSignal(ctx, workflow.NewTimer(tctx, streamPlacementRetry))
+		cancelTimer()
+		return false, nil
 	case errors.As(err, &timeoutErr):
 		// The worker running the stream died or lost Temporal: start again
 		// at once elsewhere; the camera is not at fault.

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	enumspb "go.temporal.io/api/enums/v1"
 	"sync"
 	"testing"
 	"time"
@@ -344,6 +345,24 @@ func (s *StreamSamplingSuite) TestWorkerLostTwiceBacksOff() {
 	}
 	s.Equal([]time.Duration{0, 0, time.Second, 3 * time.Second}, starts, "at once, then 1 s, then 2 s")
 	s.Empty(s.marks, "a lost worker is not the camera's failure")
+}
+
+// A session no worker has a free slot for within the placement timeout is
+// visible (no_stream_slot) and asked for again, without marking the camera.
+func (s *StreamSamplingSuite) TestNoStreamSlotIsVisible() {
+	s.plan(sessionPlan{err: temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START, nil)})
+	var waiting CameraStreamStatus
+	s.statusAt(5*time.Second, &waiting)
+	s.at(time.Minute, s.env.CancelWorkflow)
+
+	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID, SessionQueue: "sessions", PlacementTimeout: 2 * time.Minute})
+
+	s.Require().Len(s.sessions, 2)
+	s.Equal(10*time.Second, s.sessions[1].at, "asked for again after 10 s")
+	s.Equal(StreamReconnecting, waiting.State)
+	s.Equal(ErrCodeNoStreamSlot, waiting.LastErrorCode)
+	s.Equal(0, waiting.Failures, "not the camera's failure")
+	s.Empty(s.marks)
 }
 
 // A worker shutting down hands its sessions back: the stream restarts at

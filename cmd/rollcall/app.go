@@ -114,7 +114,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		return err
 	}
 	defer tc.Close()
-	d := &deps{db: db, tc: tc, streams: &temporal.Streams{Client: tc, Namespace: a.cfg.TemporalNamespace}}
+	d := &deps{db: db, tc: tc, streams: &temporal.Streams{Client: tc, Namespace: a.cfg.TemporalNamespace, PlacementTimeout: a.cfg.StreamPlacement}}
 	if d.box, err = secrets.NewBox(a.cfg.EncryptionKey); err != nil {
 		return err
 	}
@@ -178,6 +178,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 				AuditRetention: a.cfg.AuditRetention,
 				Log:            a.log,
 				StopTimeout:    a.cfg.ShutdownTimeout,
+				StreamSlots:    a.cfg.StreamSlots,
 			})
 		})
 	}

@@ -226,3 +226,69 @@ func TestStreamMovesToAnotherWorkerWhenItsWorkerIsKilled(t *testing.T) {
 	require.Equal(t, 2, started, "stream_started events")
 	require.Len(t, ffmpegsReading(t, camURL), 1, "FFmpeg processes reading the camera after the move")
 }
+
+// With ROLLCALL_STREAM_SLOTS=1 two workers take one camera each; the third
+// camera waits visibly (no_stream_slot) instead of piling onto a worker,
+// and a third worker picks it up.
+func TestStreamSlotsSpreadCamerasAcrossWorkers(t *testing.T) {
+	testenv.Require(t, "ROLLCALL_JWT_SECRET")
+	namespace := testenv.TemporalNamespace(t, "rollcall-test-cmd-slots")
+	_, prefix := testenv.Redis(t)
+	dbURL := testenv.DatabaseURL(t)
+	db, err := store.Open(context.Background(), dbURL, 2)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	srv := testenv.StartCameraServer(t)
+	ctx := context.Background()
+	var cams []*store.Camera
+	for i, mount := range []string{"/cam1", "/cam2", "/cam1"} {
+		c := &store.Camera{ID: uuid.NewString(), Name: "Slot " + strconv.Itoa(i), StreamURL: srv.URL(mount), Direction: "both", FPS: 1,
+			Timezone: "UTC", State: camera.StateActive, Health: camera.HealthUnknown}
+		require.NoError(t, store.CreateCamera(ctx, db, c))
+		cams = append(cams, c)
+	}
+	tc, err := temporal.NewClient(temporal.Options{Address: os.Getenv("ROLLCALL_TEMPORAL_ADDRESS"), Namespace: namespace, Log: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(tc.Close)
+	streams := &temporal.Streams{Client: tc, Namespace: namespace, PlacementTimeout: 10 * time.Second}
+	env := map[string]string{
+		"ROLLCALL_DATABASE_URL":       dbURL,
+		"ROLLCALL_TEMPORAL_NAMESPACE": namespace,
+		"ROLLCALL_REDIS_PREFIX":       prefix,
+		"ROLLCALL_PROVIDER_DATA":      t.TempDir(),
+		"ROLLCALL_STREAM_SLOTS":       "1",
+	}
+	startWorkerProcess(t, "worker-1", env)
+	startWorkerProcess(t, "worker-2", env)
+	t.Cleanup(func() {
+		for _, c := range cams {
+			_ = tc.TerminateWorkflow(ctx, workflows.CameraStreamWorkflowID(c.ID), "", "test ended")
+		}
+		for _, s := range temporal.Schedules(temporal.WorkerOptions{}) {
+			_ = tc.ScheduleClient().GetHandle(ctx, s.ID).Pause(ctx, client.SchedulePauseOptions{Note: "paused by tests"})
+		}
+	})
+	for _, c := range cams {
+		require.NoError(t, streams.Start(ctx, c.ID))
+	}
+	states := func() (streaming int, noSlot int) {
+		for _, c := range cams {
+			st, err := streams.Status(ctx, c.ID)
+			if err != nil {
+				continue
+			}
+			if st.State == workflows.StreamStreaming {
+				streaming++
+			}
+			if st.LastErrorCode == workflows.ErrCodeNoStreamSlot && st.State != workflows.StreamStreaming {
+				noSlot++
+			}
+		}
+		return
+	}
+	require.Eventually(t, func() bool { s, n := states(); return s == 2 && n == 1 }, 60*time.Second, 250*time.Millisecond,
+		"two cameras streaming, one waiting for a slot")
+	startWorkerProcess(t, "worker-3", env)
+	require.Eventually(t, func() bool { s, _ := states(); return s == 3 }, 60*time.Second, 250*time.Millisecond,
+		"the third worker took the waiting camera")
+}

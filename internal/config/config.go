@@ -76,6 +76,12 @@ type Config struct {
 	StreamFrameWidth int
 	// StreamWatchdog fails a camera stream after this long without a frame.
 	StreamWatchdog time.Duration
+	// StreamSlots bounds the camera stream sessions one worker runs (one
+	// machine saturates at about 125 cameras at 1 fps).
+	StreamSlots int
+	// StreamPlacement is how long a session waits for a free slot before
+	// its status says no_stream_slot.
+	StreamPlacement time.Duration
 	// StreamFirstFrame is how long a stream session waits for its first
 	// frame (a long key-frame interval delays it).
 	StreamFirstFrame time.Duration
@@ -181,6 +187,8 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		StreamFrameWidth:   e.int("ROLLCALL_STREAM_FRAME_WIDTH", 0),
 		StreamWatchdog:     e.duration("ROLLCALL_STREAM_WATCHDOG", 10*time.Second),
 		StreamFirstFrame:   e.duration("ROLLCALL_STREAM_FIRST_FRAME", 45*time.Second),
+		StreamSlots:        e.int("ROLLCALL_STREAM_SLOTS", 100),
+		StreamPlacement:    e.duration("ROLLCALL_STREAM_PLACEMENT_TIMEOUT", 2*time.Minute),
 
 		LoginRateIP:      e.rate("ROLLCALL_LOGIN_RATE_IP", RateLimit{Limit: 30, Window: 5 * time.Minute}),
 		LoginRateAccount: e.rate("ROLLCALL_LOGIN_RATE_ACCOUNT", RateLimit{Limit: 10, Window: 15 * time.Minute}),
@@ -228,6 +236,12 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 	if c.StreamWatchdog < 2*time.Second || c.StreamWatchdog > 5*time.Minute {
 		e.fail("ROLLCALL_STREAM_WATCHDOG", "must be from 2s to 5m")
+	}
+	if c.StreamSlots < 1 || c.StreamSlots > 2000 {
+		e.fail("ROLLCALL_STREAM_SLOTS", "must be from 1 to 2000")
+	}
+	if c.StreamPlacement < 10*time.Second || c.StreamPlacement > time.Hour {
+		e.fail("ROLLCALL_STREAM_PLACEMENT_TIMEOUT", "must be from 10s to 1h")
 	}
 	if c.StreamFirstFrame < c.StreamWatchdog || c.StreamFirstFrame > 10*time.Minute {
 		e.fail("ROLLCALL_STREAM_FIRST_FRAME", "must be from ROLLCALL_STREAM_WATCHDOG to 10m")
