@@ -193,14 +193,30 @@ type StreamControl interface {
 	Running(ctx context.Context) ([]string, error)
 }
 
+// CameraStreamWanted reports whether the camera exists and is active (its
+// stream should run).
+func (a *Activities) CameraStreamWanted(ctx context.Context, cameraID string) (bool, error) {
+	c, err := store.FindCameraByID(ctx, a.DB, cameraID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return c.State == camera.StateActive, nil
+}
+
 // ReconcileCameraStreams starts the stream workflow of every active camera
 // that has none, and stops every stream whose camera is not active.
 func (a *Activities) ReconcileCameraStreams(ctx context.Context) (ReconcileResult, error) {
-	active, err := store.ActiveCameraIDs(ctx, a.DB)
+	// Running streams first, then the cameras: a camera activated between
+	// the two reads is then seen active (its new stream is kept), where the
+	// other order would see its stream without the activation and stop it.
+	running, err := a.Streams.Running(ctx)
 	if err != nil {
 		return ReconcileResult{}, err
 	}
-	running, err := a.Streams.Running(ctx)
+	active, err := store.ActiveCameraIDs(ctx, a.DB)
 	if err != nil {
 		return ReconcileResult{}, err
 	}
@@ -215,6 +231,10 @@ func (a *Activities) ReconcileCameraStreams(ctx context.Context) (ReconcileResul
 	}
 	for _, id := range running {
 		if !slices.Contains(active, id) {
+			// Read the camera once more right before stopping its stream.
+			if c, err := store.FindCameraByID(ctx, a.DB, id); err == nil && c.State == camera.StateActive {
+				continue
+			}
 			if err := a.Streams.Stop(ctx, id); err != nil {
 				return res, err
 			}

@@ -353,3 +353,26 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestQuickDeactivateActivateKeepsAStream: deactivating and at once
+// activating a camera (the start request gets back the run being
+// cancelled) still leaves the active camera with a running stream.
+func TestQuickDeactivateActivateKeepsAStream(t *testing.T) {
+	h := newHarness(t)
+	h.startWorker()
+	_, op := h.mustUserToken("oscar", auth.RoleOperator)
+	cam := h.mustCreateCamera(op, map[string]any{"name": "Flip", "url": "rtsp://10.0.0.41/s", "state": "active"})
+	h.waitStream(cam.ID, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING)
+	for range 3 {
+		for _, state := range []string{"inactive", "active"} {
+			if res := h.as(op, "PATCH", "/api/v1/cameras/"+cam.ID+"/state", map[string]any{"state": state}); res.Code != 200 {
+				t.Fatalf("%s: %d %s", state, res.Code, res.Body)
+			}
+		}
+	}
+	// Whatever the interleaving, a few seconds later the stream runs.
+	time.Sleep(3 * time.Second)
+	h.waitStream(cam.ID, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING)
+	time.Sleep(2 * time.Second)
+	h.waitStream(cam.ID, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING)
+}

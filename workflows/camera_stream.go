@@ -126,7 +126,37 @@ func CameraStreamWorkflow(ctx workflow.Context, in CameraStreamWorkflowInput) er
 		return cameraStreamWaiting(ctx, in)
 	}
 	w := &cameraStream{in: in}
-	return w.run(ctx)
+	err := w.run(ctx)
+	if !temporal.IsCanceledError(err) || ctx.Err() == nil {
+		return err
+	}
+	// Cancelled: a camera deactivated and activated again at once gets
+	// this run back from the start request (it is still running while it
+	// cancels). If the camera is wanted again, go on in a new run rather
+	// than end and leave an active camera without a stream.
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	if workflow.GetVersion(dctx, "stream-cancel-recheck", workflow.DefaultVersion, 1) != 1 {
+		return err
+	}
+	dctx = workflow.WithActivityOptions(dctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+	})
+	var wanted bool
+	if werr := workflow.ExecuteActivity(dctx, a.CameraStreamWanted, in.CameraID).Get(dctx, &wanted); werr == nil && wanted {
+		return workflow.NewContinueAsNewError(dctx, CameraStreamWorkflow, w.continueInput())
+	}
+	return err
+}
+
+// continueInput carries the run's state into the next one.
+func (w *cameraStream) continueInput() CameraStreamWorkflowInput {
+	in := w.in
+	return CameraStreamWorkflowInput{
+		CameraID: in.CameraID, Signals: w.status.Reconfigured, Paused: w.paused, Since: w.status.Since,
+		Totals: w.totals, Failures: w.failures, Offline: w.offline, Sessions: w.session,
+		SessionQueue: in.SessionQueue, PlacementTimeout: in.PlacementTimeout,
+	}
 }
 
 type cameraStream struct {
@@ -187,11 +217,7 @@ func (w *cameraStream) run(ctx workflow.Context) error {
 			return err
 		}
 	}
-	return workflow.NewContinueAsNewError(ctx, CameraStreamWorkflow, CameraStreamWorkflowInput{
-		CameraID: in.CameraID, Signals: w.status.Reconfigured, Paused: w.paused, Since: w.status.Since,
-		Totals: w.totals, Failures: w.failures, Offline: w.offline, Sessions: w.session,
-		SessionQueue: in.SessionQueue, PlacementTimeout: in.PlacementTimeout,
-	})
+	return workflow.NewContinueAsNewError(ctx, CameraStreamWorkflow, w.continueInput())
 }
 
 // longEnough reports whether the run should continue as new. Signals

@@ -28,6 +28,7 @@ type StreamSamplingSuite struct {
 	mu       sync.Mutex
 	sessions []streamSession // StreamCamera calls, in order
 	marks    []activities.MarkCameraStreamInput
+	wanted   bool // what CameraStreamWanted answers
 }
 
 // streamSession is one StreamCamera call as the mock saw it.
@@ -50,6 +51,9 @@ func (s *StreamSamplingSuite) SetupTest() {
 	s.env.SetStartTime(streamStart)
 	s.env.RegisterActivity(a)
 	s.sessions, s.marks = nil, nil
+	s.wanted = false
+	s.env.OnActivity(a.CameraStreamWanted, mock.Anything, mock.Anything).Return(
+		func(context.Context, string) (bool, error) { return s.wanted, nil }).Maybe()
 	s.env.OnActivity(a.MarkCameraStreamFailed, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.MarkCameraStreamInput) (activities.HealthChangeResult, error) {
 			s.mu.Lock()
@@ -345,6 +349,20 @@ func (s *StreamSamplingSuite) TestWorkerLostTwiceBacksOff() {
 	}
 	s.Equal([]time.Duration{0, 0, time.Second, 3 * time.Second}, starts, "at once, then 1 s, then 2 s")
 	s.Empty(s.marks, "a lost worker is not the camera's failure")
+}
+
+// A camera deactivated and at once activated again gets the run being
+// cancelled back from its start request: that run goes on in a new one
+// instead of ending with the camera active and no stream.
+func (s *StreamSamplingSuite) TestCancelledButWantedAgainContinues() {
+	s.plan()
+	s.wanted = true
+	s.at(time.Minute, s.env.CancelWorkflow)
+
+	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+
+	var can *workflow.ContinueAsNewError
+	s.Require().ErrorAs(s.env.GetWorkflowError(), &can)
 }
 
 // A session no worker has a free slot for within the placement timeout is
