@@ -83,6 +83,11 @@ const SignalCameraStreamReport = "stream-report"
 // maxSignalsPerRun bounds history before continue-as-new.
 const maxSignalsPerRun = 500
 
+// streamHistoryCap is the history length at which a run continues as new
+// even during a session (far below Temporal's hard limit of 51,200 events;
+// a session's 30-second reports reach a few thousand in its 24 hours).
+const streamHistoryCap = 20000
+
 // Stream timing.
 const (
 	// StreamHeartbeatTimeout is how soon a stream whose worker died is
@@ -168,8 +173,12 @@ type cameraStream struct {
 	handled  int
 	failures int
 	lost     int // consecutive sessions whose worker was lost
-	offline  bool
-	paused   bool
+	// canBetween (version stream-can-between-sessions): status reports do
+	// not count toward the signal budget, and continue-as-new waits for the
+	// running session to end rather than reopening the camera's stream.
+	canBetween bool
+	offline    bool
+	paused     bool
 
 	reconfigure, pause, resume, report workflow.ReceiveChannel
 }
@@ -198,6 +207,7 @@ func (w *cameraStream) run(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
+	w.canBetween = workflow.GetVersion(ctx, "stream-can-between-sessions", workflow.DefaultVersion, 1) == 1
 	w.reconfigure = workflow.GetSignalChannel(ctx, SignalCameraReconfigure)
 	w.pause = workflow.GetSignalChannel(ctx, SignalCameraPause)
 	w.resume = workflow.GetSignalChannel(ctx, SignalCameraResume)
@@ -258,7 +268,9 @@ func (w *cameraStream) onSignals(ctx workflow.Context, sel workflow.Selector, in
 	sel.AddReceive(w.report, func(c workflow.ReceiveChannel, _ bool) {
 		var r activities.StreamReport
 		c.Receive(ctx, &r)
-		w.handled++
+		if !w.canBetween {
+			w.handled++
+		}
 		if r.Session == w.session {
 			w.take(ctx, r)
 		}
@@ -334,7 +346,8 @@ func (w *cameraStream) runSession(ctx workflow.Context) (done bool, err error) {
 			sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { interrupted = true })
 		}
 		sel.Select(ctx)
-		if !interrupted && !finished && w.longEnough(ctx) {
+		if !interrupted && !finished && w.longEnough(ctx) &&
+			(!w.canBetween || workflow.GetInfo(ctx).GetCurrentHistoryLength() > streamHistoryCap) {
 			interrupted = true
 			stop()
 		}

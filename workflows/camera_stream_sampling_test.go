@@ -401,13 +401,35 @@ func (s *StreamSamplingSuite) TestWorkerShutdownIsNotAFailure() {
 	s.Empty(after.LastErrorCode)
 }
 
-// The run continues as new after maxSignalsPerRun signals, carrying its
-// totals, sessions, pause and reconfigure count.
+// Status reports do not count toward the signal budget: a stream
+// reporting for hours keeps its session (and its FFmpeg) instead of being
+// reopened by continue-as-new.
+func (s *StreamSamplingSuite) TestReportsDoNotReopenTheStream() {
+	s.plan()
+	s.at(time.Minute, func() {
+		for i := range 2 * maxSignalsPerRun {
+			s.env.SignalWorkflow(SignalCameraStreamReport, report(1, uint64(i+1), uint64(i+1), 0, 0))
+		}
+	})
+	var st CameraStreamStatus
+	s.statusAt(2*time.Hour, &st)
+	s.at(3*time.Hour, s.env.CancelWorkflow)
+
+	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+
+	s.requireCanceled()
+	s.Require().Len(s.sessions, 1, "one session throughout")
+	s.Equal(uint64(2*maxSignalsPerRun), st.Counters.FramesRead)
+}
+
+// The run continues as new after maxSignalsPerRun control signals,
+// carrying its totals, sessions, pause and reconfigure count.
 func (s *StreamSamplingSuite) TestContinuesAsNewCarryingItsState() {
 	s.plan()
 	s.at(time.Minute, func() {
 		for i := range maxSignalsPerRun - 1 {
 			s.env.SignalWorkflow(SignalCameraStreamReport, report(10, uint64(i+1), uint64(i+1), 0, 0))
+			s.env.SignalWorkflow(SignalCameraResume, nil) // resuming a running stream changes nothing but counts
 		}
 	})
 	s.at(2*time.Minute, s.signal(SignalCameraReconfigure, nil))
