@@ -128,6 +128,30 @@ func (a *Activities) EnrollPendingImages(ctx context.Context, profileID string) 
 		}
 	}
 
+	// An earlier pass may have been cut off between the provider's answer
+	// and recording it: the provider then holds an image nothing points
+	// to. Remove such images before adding again, where the provider can
+	// list them (those with idempotent enrolment need not).
+	if lister, ok := prov.(provider.ImageLister); ok && !caps.ReplacesSubject && !caps.IdempotentEnroll {
+		stored, err := lister.SubjectImages(ctx, profileID)
+		if err != nil {
+			return out, providerError(err)
+		}
+		known := map[string]bool{}
+		for _, img := range p.Images {
+			if img.ProviderImageID != "" {
+				known[img.ProviderImageID] = true
+			}
+		}
+		for _, id := range stored {
+			if !known[id] {
+				if err := prov.DeleteImage(ctx, profileID, id); err != nil {
+					return out, providerError(err)
+				}
+			}
+		}
+	}
+
 	var valid []store.FaceImage
 	var validData [][]byte
 	for _, img := range p.Images {

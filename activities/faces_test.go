@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -21,6 +22,7 @@ import (
 	"github.com/rollcall/rollcall/internal/facegen"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
+	"github.com/rollcall/rollcall/internal/provider/providertest"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
 )
@@ -204,5 +206,52 @@ func TestEnrolmentStopsWhenErasureBegins(t *testing.T) {
 	}
 	if n := slow.enrolled.Load(); n != 0 {
 		t.Fatalf("the provider was asked to enrol %d times after the erasure began", n)
+	}
+}
+
+// TestEnrolmentAfterACrashAddsNoSecondExample: CompreFace stored a photo
+// but the worker died before recording it; the next pass removes that
+// orphan before adding the photo again, so the person has one example.
+func TestEnrolmentAfterACrashAddsNoSecondExample(t *testing.T) {
+	db := testenv.DB(t)
+	ctx := context.Background()
+	blobs := testBlobs(t)
+	const key = "00000000-0000-4000-8000-00000000cf01"
+	cf := providertest.NewCompreFace(t, key)
+	prov, err := provider.New(provider.Config{Kind: provider.KindCompreFace, URL: cf.URL, APIKey: key, SimilarityThreshold: 0.8,
+		DetectionThreshold: 0.5, Timeout: 5 * time.Second, MaxInFlight: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "CF-1", Name: "Crash", Status: store.FaceStatusPending}
+	t.Cleanup(func() { _, _ = blobs.DeletePrefix(context.Background(), "faces/"+prof.ID+"/") })
+	data := facegen.JPEG(facegen.NewPerson(31).Render(facegen.Scene{Width: 640, Height: 480, X: 0.5, Y: 0.5, Scale: 0.55, Brightness: 1}), 90)
+	img := store.FaceImage{ID: uuid.NewString(), ProfileID: prof.ID, ContentType: "image/jpeg", SizeBytes: len(data), Width: 640, Height: 480,
+		SHA256: uuid.NewString(), Status: store.ImageStatusPending}
+	img.ObjectKey = activities.FaceObjectKey(prof.ID, img.ID, img.ContentType)
+	if err := blobs.Put(ctx, img.ObjectKey, bytes.NewReader(data), int64(len(data)), img.ContentType); err != nil {
+		t.Fatal(err)
+	}
+	prof.Images = append(prof.Images, img)
+	if err := store.CreateFaceProfile(ctx, db, prof); err != nil {
+		t.Fatal(err)
+	}
+	// The crashed attempt: CompreFace has the example, Rollcall has no record of it.
+	if _, err := prov.Enroll(ctx, prof.ID, []provider.Image{{ID: img.ID, Data: data}}); err != nil {
+		t.Fatal(err)
+	}
+	acts := &activities.Activities{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Blobs: blobs, Providers: fixedProviders{prov}}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	if _, err := env.ExecuteActivity(acts.EnrollPendingImages, prof.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := cf.Subjects()[prof.ID]; n != 1 {
+		t.Fatalf("CompreFace holds %d examples of the person, want 1", n)
+	}
+	got, err := store.FindFaceProfile(ctx, db, prof.ID)
+	if err != nil || got.Images[0].ProviderImageID == "" {
+		t.Fatalf("image not recorded as enrolled: %+v %v", got, err)
 	}
 }

@@ -248,7 +248,7 @@ func DeleteFaceProfile(ctx context.Context, db bun.IDB, id string) error {
 func StuckFaceProfiles(ctx context.Context, db bun.IDB, olderThan time.Time, limit int) ([]FaceProfile, error) {
 	var ps []FaceProfile
 	err := db.NewSelect().Model(&ps).Column("id", "status", "updated_at").
-		Where("status IN (?)", bun.In([]string{FaceStatusPending, FaceStatusRegistering, FaceStatusDeleting})).
+		Where("status IN (?)", bun.List([]string{FaceStatusPending, FaceStatusRegistering, FaceStatusDeleting})).
 		Where("updated_at < ?", olderThan).Order("updated_at").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: stuck face profiles: %w", err)

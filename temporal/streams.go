@@ -141,14 +141,14 @@ func (s *Streams) Running(ctx context.Context) ([]string, error) {
 // WorkflowRunning reports whether the workflow with that ID has a running
 // execution (activities.WorkflowReader).
 func (s *Streams) WorkflowRunning(ctx context.Context, workflowID string) (bool, error) {
-	d, err := s.Client.DescribeWorkflowExecution(ctx, workflowID, "")
+	d, err := s.Client.DescribeWorkflow(ctx, workflowID, "")
 	if isGone(err) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("temporal: describe %s: %w", workflowID, err)
 	}
-	return d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+	return d.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
 }
 
 // StartWorkflow starts a workflow by type name on the default task queue;

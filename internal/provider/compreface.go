@@ -143,6 +143,40 @@ func (c *compreFace) addExample(ctx context.Context, subject string, image []byt
 	return resp.ImageID, nil
 }
 
+// SubjectImages lists the subject's examples (ImageLister), paging through
+// GET /api/v1/recognition/faces.
+func (c *compreFace) SubjectImages(ctx context.Context, subject string) ([]string, error) {
+	var ids []string
+	for page := 0; ; page++ {
+		rep, err := c.r.do(ctx, call{op: "list examples", method: http.MethodGet, path: "/api/v1/recognition/faces",
+			query: url.Values{"subject": {subject}, "page": {strconv.Itoa(page)}, "size": {"100"}}, header: c.header(), idempotent: true})
+		if err != nil {
+			return nil, err
+		}
+		if rep.status != http.StatusOK {
+			return nil, c.fail("list examples", rep, false)
+		}
+		var resp struct {
+			Faces []struct {
+				ImageID string `json:"image_id"`
+				Subject string `json:"subject"`
+			} `json:"faces"`
+			TotalPages int `json:"total_pages"`
+		}
+		if err := json.Unmarshal(rep.body, &resp); err != nil {
+			return nil, c.r.errorf(ErrProvider, "list examples", "unreadable answer")
+		}
+		for _, f := range resp.Faces {
+			if f.Subject == subject { // older servers ignore the filter
+				ids = append(ids, f.ImageID)
+			}
+		}
+		if page+1 >= resp.TotalPages || len(resp.Faces) == 0 {
+			return ids, nil
+		}
+	}
+}
+
 // rollback removes images an Enroll call added before it failed; it is
 // best effort, with its own short deadline so a canceled ctx still cleans up.
 func (c *compreFace) rollback(ctx context.Context, subject string, ids []string) {

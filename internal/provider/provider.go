@@ -78,6 +78,14 @@ type Provider interface {
 	Capabilities() Capabilities
 }
 
+// ImageLister is a provider that can list a subject's stored images: an
+// enrolment interrupted between the provider's answer and the local record
+// leaves an image nothing points to, which the next pass removes before
+// adding again (providers without idempotent enrolment).
+type ImageLister interface {
+	SubjectImages(ctx context.Context, subject string) ([]string, error)
+}
+
 // Error kinds. Every error a Provider returns wraps exactly one.
 var (
 	// ErrUnreachable: no answer (connection refused, DNS, timeout while connecting).

@@ -51,6 +51,7 @@ func NewCompreFace(t testing.TB, apiKey string) *CompreFaceServer {
 	})
 	mux.HandleFunc("POST /api/v1/recognition/recognize", c.handle(EndpointRecognize, c.auth(c.recognize)))
 	mux.HandleFunc("POST /api/v1/recognition/faces", c.handle(EndpointEnroll, c.auth(c.addExample)))
+	mux.HandleFunc("GET /api/v1/recognition/faces", c.handle(EndpointHealth, c.auth(c.listExamples)))
 	mux.HandleFunc("DELETE /api/v1/recognition/faces/{id}", c.handle(EndpointDeleteImage, c.auth(c.deleteExample)))
 	mux.HandleFunc("DELETE /api/v1/recognition/subjects/{subject}", c.handle(EndpointDeleteSubject, c.auth(c.deleteSubject)))
 	mux.HandleFunc("GET /api/v1/recognition/subjects", c.handle(EndpointHealth, c.auth(c.listSubjects)))
@@ -237,6 +238,33 @@ func (c *CompreFaceServer) deleteSubject(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"subject": subject})
+}
+
+// listExamples answers GET /api/v1/recognition/faces: the examples, of one
+// subject with ?subject=, paged by page (from 0) and size (default 20).
+func (c *CompreFaceServer) listExamples(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	page, _ := strconv.Atoi(q.Get("page"))
+	size, err := strconv.Atoi(q.Get("size"))
+	if err != nil || size <= 0 {
+		size = 20
+	}
+	subject := q.Get("subject")
+	c.mu.Lock()
+	var ids []string
+	for id, ex := range c.examples {
+		if subject == "" || ex.subject == subject {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	faces := []map[string]string{}
+	for i := page * size; i < len(ids) && i < (page+1)*size; i++ {
+		faces = append(faces, map[string]string{"image_id": ids[i], "subject": c.examples[ids[i]].subject})
+	}
+	c.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"faces": faces, "page_number": page, "page_size": size,
+		"total_pages": (len(ids) + size - 1) / size, "total_elements": len(ids)})
 }
 
 func (c *CompreFaceServer) listSubjects(w http.ResponseWriter, _ *http.Request) {
