@@ -103,6 +103,10 @@ const (
 	streamRetryPermanent = 5 * time.Minute
 )
 
+// streamCancelGrace is how long a cancelled stream waits before checking
+// whether its camera is wanted again.
+const streamCancelGrace = 3 * time.Second
+
 // streamPlacementRetry is the wait before asking again for a slot.
 const streamPlacementRetry = 10 * time.Second
 
@@ -147,6 +151,11 @@ func CameraStreamWorkflow(ctx workflow.Context, in CameraStreamWorkflowInput) er
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
 	})
+	// Give an activation that follows the deactivation a moment to be
+	// written: deactivate→activate in quick succession must see "active".
+	if workflow.GetVersion(dctx, "stream-cancel-grace", workflow.DefaultVersion, 1) == 1 {
+		_ = workflow.Sleep(dctx, streamCancelGrace)
+	}
 	var wanted bool
 	if werr := workflow.ExecuteActivity(dctx, a.CameraStreamWanted, in.CameraID).Get(dctx, &wanted); werr == nil && wanted {
 		return workflow.NewContinueAsNewError(dctx, CameraStreamWorkflow, w.continueInput())
