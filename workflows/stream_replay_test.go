@@ -1,0 +1,110 @@
+package workflows_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/internal/testenv"
+	"github.com/rollcall/rollcall/workflows"
+)
+
+const streamFaultsHistoryFile = "testdata/camera_stream_faults_history.json"
+
+// TestStreamFaultsReplay replays a recorded stream run that lost its
+// worker (heartbeat timeout), lost it again (backoff), failed on the
+// camera (marked), ran, and continued as new after its control signals,
+// between sessions.
+func TestStreamFaultsReplay(t *testing.T) {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflow(workflows.CameraStreamWorkflow)
+	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)), streamFaultsHistoryFile))
+}
+
+// TestRecordStreamFaultsHistory records that run on the stack's Temporal
+// with stand-in activities (no camera needed):
+//
+//	ROLLCALL_RECORD_HISTORY=1 go test -run TestRecordStreamFaultsHistory ./workflows/
+func TestRecordStreamFaultsHistory(t *testing.T) {
+	if os.Getenv("ROLLCALL_RECORD_HISTORY") != "1" {
+		t.Skip("set ROLLCALL_RECORD_HISTORY=1 to record a new history")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := client.Dial(client.Options{HostPort: testenv.Require(t, "ROLLCALL_TEMPORAL_ADDRESS"),
+		Namespace: testenv.TemporalNamespace(t, "rollcall-test-workflows"), Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	require.NoError(t, err)
+	defer c.Close()
+	taskQueue := "record-stream-" + randomSuffix()
+	w := worker.New(c, taskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.CameraStreamWorkflow)
+	var calls atomic.Int32
+	w.RegisterActivityWithOptions(func(ctx context.Context, in activities.StreamCameraInput) (activities.StreamReport, error) {
+		switch calls.Add(1) {
+		case 1, 2: // the worker "dies": no heartbeat until the timeout
+			<-ctx.Done()
+			return activities.StreamReport{}, ctx.Err()
+		case 3:
+			return activities.StreamReport{}, temporal.NewApplicationError("camera unreachable", activities.ErrTypeUnreachable)
+		default: // streams until cancelled by continue-as-new
+			for {
+				activity.RecordHeartbeat(ctx, activities.StreamReport{Session: in.Session})
+				select {
+				case <-ctx.Done():
+					return activities.StreamReport{Session: in.Session}, ctx.Err()
+				case <-time.After(time.Second):
+				}
+			}
+		}
+	}, activity.RegisterOptions{Name: "StreamCamera"})
+	w.RegisterActivityWithOptions(func(context.Context, activities.MarkCameraStreamInput) (activities.HealthChangeResult, error) {
+		return activities.HealthChangeResult{Changed: true, From: "online", To: "offline"}, nil
+	}, activity.RegisterOptions{Name: "MarkCameraStreamFailed"})
+	require.NoError(t, w.Start())
+	defer w.Stop()
+
+	id := taskQueue
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue}, workflows.CameraStreamWorkflow,
+		workflows.CameraStreamWorkflowInput{CameraID: "7d3c9a4e-0000-4000-8000-0000000000aa"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return calls.Load() >= 4 }, 90*time.Second, 200*time.Millisecond, "four sessions")
+	// Control signals up to the budget; the last, a reconfigure, ends the
+	// session, and the run continues as new between sessions.
+	for range 499 {
+		require.NoError(t, c.SignalWorkflow(ctx, id, run.GetRunID(), workflows.SignalCameraResume, nil))
+	}
+	require.NoError(t, c.SignalWorkflow(ctx, id, run.GetRunID(), workflows.SignalCameraReconfigure, nil))
+	// (run.Get would follow the chain into the next run.)
+	require.Eventually(t, func() bool {
+		d, err := c.DescribeWorkflow(ctx, id, run.GetRunID())
+		return err == nil && d.Status == enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW
+	}, 30*time.Second, 200*time.Millisecond, "the run continued as new")
+	history := &historypb.History{}
+	it := c.GetWorkflowHistory(ctx, id, run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		history.Events = append(history.Events, ev)
+	}
+	last := history.Events[len(history.Events)-1].GetEventType()
+	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, last)
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(history)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(streamFaultsHistoryFile, append(b, '\n'), 0o644))
+	t.Logf("wrote %s: %d events", streamFaultsHistoryFile, len(history.Events))
+	_ = c.TerminateWorkflow(context.Background(), id, "", "recorded")
+}
