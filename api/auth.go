@@ -85,12 +85,15 @@ func (s *Server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error
 	u, err := store.FindUserByUsername(ctx, s.db, username)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		_ = auth.VerifyPassword(s.dummyHash, in.Body.Password) // same work as a real check
+		// Same work as a real check, so unknown users answer as slowly.
+		if err := verifyPassword(ctx, s.dummyHash, in.Body.Password); !errors.Is(err, auth.ErrPasswordMismatch) {
+			return nil, err
+		}
 		return nil, s.loginFailed(ctx, username)
 	case err != nil:
 		return nil, err
 	}
-	if err := auth.VerifyPassword(u.PasswordHash, in.Body.Password); err != nil {
+	if err := verifyPassword(ctx, u.PasswordHash, in.Body.Password); err != nil {
 		if !errors.Is(err, auth.ErrPasswordMismatch) {
 			return nil, err
 		}
@@ -213,6 +216,37 @@ func (s *Server) loginFailed(ctx context.Context, username string) *Problem {
 func (s *Server) loginSucceeded(ctx context.Context, username, ip string) {
 	perIP, _ := loginKeys(username, ip)
 	_ = s.limiter.Reset(ctx, perIP)
+}
+
+// passwordWait bounds how long a request waits for one of the process's
+// password-hashing slots (internal/auth runs a few argon2 hashes at once)
+// before it is answered 503, so a flood of sign-ins queues for seconds, not
+// until the server's write timeout.
+const passwordWait = 10 * time.Second
+
+// verifyPassword is auth.VerifyPasswordContext with the wait bounded by
+// passwordWait; a wait that ends unserved is a 503 problem.
+func verifyPassword(ctx context.Context, encoded, password string) error {
+	wctx, cancel := context.WithTimeout(ctx, passwordWait)
+	defer cancel()
+	return hashingBusy(auth.VerifyPasswordContext(wctx, encoded, password))
+}
+
+// hashPassword is auth.HashPasswordContext with the wait bounded by passwordWait.
+func hashPassword(ctx context.Context, password string) (string, error) {
+	wctx, cancel := context.WithTimeout(ctx, passwordWait)
+	defer cancel()
+	hash, err := auth.HashPasswordContext(wctx, password)
+	return hash, hashingBusy(err)
+}
+
+func hashingBusy(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		p := newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the server is busy checking passwords; try again shortly")
+		p.headers = http.Header{"Retry-After": {"5"}}
+		return p
+	}
+	return err
 }
 
 func (s *Server) tokenPair(u *store.User, familyID, refreshToken string) (*TokenOutput, error) {

@@ -173,7 +173,7 @@ func (s *Server) createUser(ctx context.Context, in *CreateUserInput) (*UserOutp
 	if reason := s.policy.Check(b.Password, b.Username); reason != "" {
 		return nil, fieldError("body.password", reason, nil)
 	}
-	hash, err := auth.HashPassword(b.Password)
+	hash, err := hashPassword(ctx, b.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,10 @@ func (s *Server) changePassword(ctx context.Context, in *ChangePasswordInput) (*
 		if !res.Allowed {
 			return nil, rateLimited(res.Reset)
 		}
-		if err := auth.VerifyPassword(u.PasswordHash, in.Body.CurrentPassword); err != nil {
+		if err := verifyPassword(ctx, u.PasswordHash, in.Body.CurrentPassword); err != nil {
+			if !errors.Is(err, auth.ErrPasswordMismatch) {
+				return nil, err
+			}
 			return nil, fieldError("body.currentPassword", "is not your current password", nil)
 		}
 		_ = s.limiter.Reset(ctx, key)
@@ -265,7 +268,7 @@ func (s *Server) changePassword(ctx context.Context, in *ChangePasswordInput) (*
 	if reason := s.policy.Check(in.Body.NewPassword, u.Username); reason != "" {
 		return nil, fieldError("body.newPassword", reason, nil)
 	}
-	hash, err := auth.HashPassword(in.Body.NewPassword)
+	hash, err := hashPassword(ctx, in.Body.NewPassword)
 	if err != nil {
 		return nil, err
 	}

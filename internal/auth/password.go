@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -39,26 +40,48 @@ func HashingSlots() int { return cap(hashing) }
 // hashingNow counts the argon2 runs in progress (hashingPeak their most).
 var hashingNow, hashingPeak atomic.Int32
 
-func idKey(password, salt []byte, t, mem uint32, p uint8, n uint32) []byte {
-	hashing <- struct{}{}
+// idKey runs argon2id once a slot is free; it gives up with ctx's error
+// if ctx ends first, so a request whose client has gone (or whose deadline
+// passed) does not queue behind a flood of others.
+func idKey(ctx context.Context, password, salt []byte, t, mem uint32, p uint8, n uint32) ([]byte, error) {
+	select {
+	case hashing <- struct{}{}:
+	default:
+		select {
+		case hashing <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("auth: waiting to hash a password: %w", context.Cause(ctx))
+		}
+	}
 	defer func() { <-hashing }()
 	now := hashingNow.Add(1)
 	defer hashingNow.Add(-1)
 	for peak := hashingPeak.Load(); now > peak && !hashingPeak.CompareAndSwap(peak, now); peak = hashingPeak.Load() {
 	}
-	return argon2.IDKey(password, salt, t, mem, p, n)
+	return argon2.IDKey(password, salt, t, mem, p, n), nil
 }
 
 // ErrPasswordMismatch is returned by VerifyPassword for a wrong password.
 var ErrPasswordMismatch = errors.New("auth: password does not match")
 
 // HashPassword returns an encoded argon2id hash in the PHC string format.
+// It waits for a hashing slot however long it takes; request handlers use
+// HashPasswordContext.
 func HashPassword(password string) (string, error) {
+	return HashPasswordContext(context.Background(), password)
+}
+
+// HashPasswordContext is HashPassword giving up, with ctx's error, if ctx
+// ends while it waits for a hashing slot.
+func HashPasswordContext(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("auth: salt: %w", err)
 	}
-	key := idKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	key, err := idKey(ctx, []byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, argonMemoryKiB, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -66,7 +89,16 @@ func HashPassword(password string) (string, error) {
 
 // VerifyPassword checks password against an encoded hash. It returns
 // ErrPasswordMismatch for a wrong password and another error for a malformed hash.
+// It waits for a hashing slot however long it takes; request handlers use
+// VerifyPasswordContext.
 func VerifyPassword(encoded, password string) error {
+	return VerifyPasswordContext(context.Background(), encoded, password)
+}
+
+// VerifyPasswordContext is VerifyPassword giving up, with ctx's error
+// (neither nil nor ErrPasswordMismatch), if ctx ends while it waits for a
+// hashing slot.
+func VerifyPasswordContext(ctx context.Context, encoded, password string) error {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return errors.New("auth: unsupported password hash")
@@ -91,7 +123,10 @@ func VerifyPassword(encoded, password string) error {
 	if err1 != nil || err2 != nil || len(want) == 0 {
 		return errors.New("auth: malformed argon2 hash")
 	}
-	got := idKey([]byte(password), salt, t, mem, p, uint32(len(want)))
+	got, err := idKey(ctx, []byte(password), salt, t, mem, p, uint32(len(want)))
+	if err != nil {
+		return err
+	}
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return ErrPasswordMismatch
 	}
