@@ -89,7 +89,7 @@ func (s *Server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error
 		if err := verifyPassword(ctx, s.dummyHash, in.Body.Password); !errors.Is(err, auth.ErrPasswordMismatch) {
 			return nil, err
 		}
-		return nil, s.loginFailed(ctx, username)
+		return nil, loginFailed()
 	case err != nil:
 		return nil, err
 	}
@@ -97,10 +97,10 @@ func (s *Server) login(ctx context.Context, in *LoginInput) (*TokenOutput, error
 		if !errors.Is(err, auth.ErrPasswordMismatch) {
 			return nil, err
 		}
-		return nil, s.loginFailed(ctx, username)
+		return nil, loginFailed()
 	}
 	if !u.IsActive {
-		return nil, s.loginFailed(ctx, username)
+		return nil, loginFailed()
 	}
 	info.AuditActorID = u.ID
 	s.loginSucceeded(ctx, username, info.ClientIP)
@@ -185,11 +185,15 @@ func (s *Server) checkLoginRate(ctx context.Context, ip, username string) *Probl
 	if !pairRes.Allowed {
 		return rateLimited(pairRes.Reset)
 	}
-	failures, err := s.limiter.Count(ctx, perAccount)
+	// The attempt counts as a failure of the account from the start (a
+	// success takes it back): each attempt's slow-down is decided on the
+	// count its own increment returned, so parallel attempts from many
+	// sources cannot all read the same low count.
+	accRes, err := s.limiter.Hit(ctx, perAccount, accLim.Limit, accLim.Window)
 	if err != nil {
 		return unavailable(err)
 	}
-	if d := loginDelay(failures, accLim.Limit); d > 0 {
+	if d := loginDelay(accRes.Count-1, accLim.Limit); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
@@ -201,21 +205,20 @@ func (s *Server) checkLoginRate(ctx context.Context, ip, username string) *Probl
 	return nil
 }
 
-// loginFailed counts a failure against the account (for its slow-down).
-// The per-IP attempt stays counted.
-func (s *Server) loginFailed(ctx context.Context, username string) *Problem {
-	lim := s.cfg.LoginRateAccount
-	_, perAccount := loginKeys(username, "")
-	if _, err := s.limiter.Hit(ctx, perAccount, lim.Limit, lim.Window); err != nil {
-		s.log.WarnContext(ctx, "count failed login", slog.String("error", err.Error()))
-	}
+// loginFailed answers a failed sign-in. checkLoginRate already counted it
+// against the source and the account.
+func loginFailed() *Problem {
 	return newProblem(http.StatusUnauthorized, CodeInvalidCredentials, "invalid username or password")
 }
 
-// loginSucceeded forgets the source's attempts on the account.
+// loginSucceeded forgets the source's attempts on the account and takes
+// this attempt back from the account's failures.
 func (s *Server) loginSucceeded(ctx context.Context, username, ip string) {
-	perIP, _ := loginKeys(username, ip)
+	perIP, perAccount := loginKeys(username, ip)
 	_ = s.limiter.Reset(ctx, perIP)
+	if err := s.limiter.Undo(ctx, perAccount); err != nil {
+		s.log.WarnContext(ctx, "uncount a successful login", slog.String("error", err.Error()))
+	}
 }
 
 // passwordWait bounds how long a request waits for one of the process's

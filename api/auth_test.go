@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -171,6 +172,38 @@ func TestLoginRateLimits(t *testing.T) {
 		wg.Wait()
 		if n := tried.Load(); n > 3 {
 			t.Fatalf("%d passwords checked in parallel, limit 3", n)
+		}
+	})
+
+	t.Run("parallel attempts from many sources cannot skip the slow-down", func(t *testing.T) {
+		h := newHarness(t, func(c *config.Config, _ map[string]api.Checker) {
+			c.LoginRateIP = config.RateLimit{Limit: 1000, Window: time.Minute}
+			c.LoginRateAccount = config.RateLimit{Limit: 3, Window: time.Minute}
+		})
+		h.mustCreateUser("alice", auth.RoleViewer)
+		// 12 sources at once, each within its own limit: the account's
+		// count is taken by each attempt as it starts, so attempts past
+		// the third wait 0.5 s more each (the last 4.5 s). Deciding on a
+		// count read before the parallel failures land lets all of them
+		// through without a wait.
+		const parallel = 12
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var slowest time.Duration
+		for i := range parallel {
+			wg.Go(func() {
+				start := time.Now()
+				if res := login(h, "alice", "wrong-password-1", fmt.Sprintf("10.0.6.%d", i+1)); res.Code != 401 {
+					t.Errorf("source %d: %d", i+1, res.Code)
+				}
+				mu.Lock()
+				slowest = max(slowest, time.Since(start))
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if d := slowest; d < 3*time.Second {
+			t.Fatalf("%d parallel guesses on one account: the slowest took %v, want the slow-down (>= 3s)", parallel, d)
 		}
 	})
 

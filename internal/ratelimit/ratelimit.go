@@ -43,6 +43,7 @@ func New(rdb rueidis.Client, prefix string) *Limiter {
 // Result is the state of one key's window after a call.
 type Result struct {
 	Allowed   bool
+	Count     int // requests counted in the window, this one included
 	Limit     int
 	Remaining int
 	Reset     time.Duration // until the window ends
@@ -107,6 +108,24 @@ func globEscape(s string) string {
 	return b.String()
 }
 
+// undoScript takes one request back from a window counter, never below zero.
+var undoScript = rueidis.NewLuaScript(`
+local n = tonumber(redis.call("GET", KEYS[1]) or "0")
+if n > 0 then redis.call("DECR", KEYS[1]) end
+return 0
+`)
+
+// Undo takes back one request counted against key (one that turned out
+// not to count, e.g. a sign-in that succeeded), keeping the window's end.
+func (l *Limiter) Undo(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := undoScript.Exec(ctx, l.rdb, []string{l.prefix + key}, nil).Error(); err != nil {
+		return fmt.Errorf("ratelimit: undo: %w", err)
+	}
+	return nil
+}
+
 // Reset forgets key's window.
 func (l *Limiter) Reset(ctx context.Context, key string) error {
 	if err := l.rdb.Do(ctx, l.rdb.B().Del().Key(l.prefix+key).Build()).Error(); err != nil {
@@ -132,6 +151,7 @@ func (l *Limiter) run(ctx context.Context, key string, limit int, window time.Du
 	}
 	return Result{
 		Allowed:   n <= int64(limit),
+		Count:     int(n),
 		Limit:     limit,
 		Remaining: max(0, limit-int(n)),
 		Reset:     time.Duration(ttl) * time.Millisecond,

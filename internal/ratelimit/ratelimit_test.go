@@ -105,3 +105,21 @@ func TestLimiterWindowExpires(t *testing.T) {
 	require.True(t, r.Allowed, "a new window begins after the old one ends")
 	require.Zero(t, r.Remaining)
 }
+
+func TestLimiterCountAndUndo(t *testing.T) {
+	l := newLimiter(t)
+	ctx := context.Background()
+	const limit, window = 2, time.Minute
+	for i := range 3 {
+		r := mustHit(t, l, "login:acct", limit, window)
+		require.Equal(t, i+1, r.Count, "Count is the hit's own number, past the limit too")
+	}
+	require.NoError(t, l.Undo(ctx, "login:acct"))
+	r := mustHit(t, l, "login:acct", limit, window)
+	require.Equal(t, 3, r.Count, "Undo took one back")
+	require.Positive(t, r.Reset)
+
+	require.NoError(t, l.Undo(ctx, "login:never-hit"))
+	require.NoError(t, l.Undo(ctx, "login:never-hit"))
+	require.Equal(t, 1, mustHit(t, l, "login:never-hit", limit, window).Count, "Undo never goes below zero")
+}
