@@ -47,7 +47,12 @@ func checkProduction(c *Config, e *env) {
 			e.fail("ROLLCALL_JWT_SECRET", "is a published development value; generate one (head -c 48 /dev/urandom | base64)")
 		case len(c.JWT.Secret) < 32:
 			e.fail("ROLLCALL_JWT_SECRET", "must be at least 32 bytes in production")
+		case distinctBytes(c.JWT.Secret) < minDistinctBytes:
+			e.fail("ROLLCALL_JWT_SECRET", "is not random (too few distinct characters); generate one (head -c 48 /dev/urandom | base64)")
 		}
+	}
+	if len(c.EncryptionKey) > 0 && distinctBytes(c.EncryptionKey) < minDistinctBytes {
+		e.fail("ROLLCALL_ENCRYPTION_KEY", "is not random (too few distinct bytes); generate one (head -c 32 /dev/urandom | base64)")
 	}
 	for _, k := range knownDevSecrets {
 		if d, err := base64.StdEncoding.DecodeString(k); err == nil && len(d) == 32 && string(d) == string(c.EncryptionKey) {
@@ -69,4 +74,22 @@ func checkProduction(c *Config, e *env) {
 	if c.MetricsToken == "" && c.MetricsAddr == "" {
 		e.fail("ROLLCALL_METRICS_TOKEN", "is required in production unless ROLLCALL_METRICS_ADDR serves /metrics on a separate listener")
 	}
+}
+
+// minDistinctBytes is the fewest distinct bytes a production secret may
+// have: 32 random bytes have about 30 and even 32 random hex digits almost
+// never fewer than 10, while fillers ("aaaa…", base64 of zeros, "ab"
+// repeated) have a handful.
+const minDistinctBytes = 8
+
+func distinctBytes(b []byte) int {
+	var seen [256]bool
+	n := 0
+	for _, c := range b {
+		if !seen[c] {
+			seen[c] = true
+			n++
+		}
+	}
+	return n
 }

@@ -34,6 +34,8 @@ func TestProductionGuardrails(t *testing.T) {
 	}{
 		{"compose's JWT secret", map[string]string{"ROLLCALL_JWT_SECRET": "local-dev-only-jwt-secret-change-me-0123456789"}, "ROLLCALL_JWT_SECRET"},
 		{"short JWT secret", map[string]string{"ROLLCALL_JWT_SECRET": "0123456789abcdef0123456789abcdef"[:31]}, "ROLLCALL_JWT_SECRET"},
+		{"repetitive JWT secret", map[string]string{"ROLLCALL_JWT_SECRET": strings.Repeat("ab", 24)}, "ROLLCALL_JWT_SECRET"},
+		{"all-zero encryption key", map[string]string{"ROLLCALL_ENCRYPTION_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, "ROLLCALL_ENCRYPTION_KEY"},
 		{"compose's encryption key", map[string]string{"ROLLCALL_ENCRYPTION_KEY": "bG9jYWwtZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMDA="}, "ROLLCALL_ENCRYPTION_KEY"},
 		{"default database URL", map[string]string{"ROLLCALL_DATABASE_URL": ""}, "ROLLCALL_DATABASE_URL"},
 		{"database password = user", map[string]string{"ROLLCALL_DATABASE_URL": "postgres://app:app@db/rollcall"}, "ROLLCALL_DATABASE_URL"},
