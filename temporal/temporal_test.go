@@ -6,12 +6,14 @@ import (
 	"encoding/hex"
 	enumspb "go.temporal.io/api/enums/v1"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
@@ -191,4 +193,45 @@ func TestRunWorkerWaitsForTemporal(t *testing.T) {
 	require.GreaterOrEqual(t, time.Since(start), 2900*time.Millisecond,
 		"while Temporal is unreachable the worker keeps retrying until it is told to stop")
 	require.Error(t, temporal.CheckHealth(context.Background(), c))
+}
+
+// TestRunWorkerExitsOnFatalError: a worker whose polls fail for good (here
+// its namespace is deleted under it; the SDK gives up after retrying for
+// two minutes) returns an error, so the process
+// exits and its supervisor restarts it, instead of staying up without
+// polling.
+func TestRunWorkerExitsOnFatalError(t *testing.T) {
+	t.Parallel()
+	addr := testenv.Require(t, "ROLLCALL_TEMPORAL_ADDRESS")
+	ns := testenv.TemporalNamespace(t, uniqueID("rollcall-test-fatal-"))
+	c, err := temporal.NewClient(temporal.Options{Address: addr, Namespace: ns, Log: quiet})
+	require.NoError(t, err)
+	defer c.Close()
+
+	var told atomic.Int32
+	done := make(chan error, 1)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() {
+		done <- temporal.RunWorker(ctx, c, temporal.WorkerOptions{
+			Activities: &activities.Activities{Log: quiet}, Log: quiet,
+			StopTimeout:  time.Second,
+			OnFatalError: func(error) { told.Add(1) },
+		})
+	}()
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		_, err := c.ScheduleClient().GetHandle(ctx, temporal.ScheduleCleanup).Describe(ctx)
+		require.NoError(ct, err)
+	}, 30*time.Second, 100*time.Millisecond, "the worker started (its schedules are in place)")
+
+	_, err = c.OperatorService().DeleteNamespace(ctx, &operatorservice.DeleteNamespaceRequest{Namespace: ns})
+	require.NoError(t, err)
+	select {
+	case err := <-done:
+		require.Error(t, err, "a worker that can no longer poll ends with an error")
+		require.ErrorContains(t, err, "worker failed")
+		require.Positive(t, told.Load(), "the caller's OnFatalError is told too")
+	case <-time.After(4 * time.Minute): // the SDK retries polls for 2 minutes first
+		t.Fatal("RunWorker kept running after its namespace was deleted")
+	}
 }

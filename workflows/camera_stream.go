@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"time"
@@ -38,6 +39,10 @@ type CameraStreamWorkflowInput struct {
 	// started before these existed leave them empty (same queue, no limit).
 	SessionQueue     string        `json:",omitempty"`
 	PlacementTimeout time.Duration `json:",omitempty"`
+	// SessionLimit ends a session after this long (it is opened again at
+	// once); zero means 24 hours. Set shorter by tests that record the
+	// session-limit path.
+	SessionLimit time.Duration `json:",omitempty"`
 }
 
 // ErrCodeNoStreamSlot is the status code of a session no worker had a
@@ -169,7 +174,7 @@ func (w *cameraStream) continueInput() CameraStreamWorkflowInput {
 	return CameraStreamWorkflowInput{
 		CameraID: in.CameraID, Signals: w.status.Reconfigured, Paused: w.paused, Since: w.status.Since,
 		Totals: w.totals, Failures: w.failures, Offline: w.offline, Sessions: w.session,
-		SessionQueue: in.SessionQueue, PlacementTimeout: in.PlacementTimeout,
+		SessionQueue: in.SessionQueue, PlacementTimeout: in.PlacementTimeout, SessionLimit: in.SessionLimit,
 	}
 }
 
@@ -328,7 +333,7 @@ func (w *cameraStream) runSession(ctx workflow.Context) (done bool, err error) {
 	}
 	actCtx, stop := workflow.WithCancel(ctx)
 	actCtx = workflow.WithActivityOptions(actCtx, workflow.ActivityOptions{
-		StartToCloseTimeout: streamSessionLimit,
+		StartToCloseTimeout: cmp.Or(w.in.SessionLimit, streamSessionLimit),
 		HeartbeatTimeout:    StreamHeartbeatTimeout,
 		WaitForCancellation: true,
 		// The workflow retries, to mark the camera offline and back off.
