@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/export"
 	"github.com/rollcall/rollcall/store"
 )
@@ -92,7 +93,7 @@ func (a *Activities) RunExport(ctx context.Context, jobID string) (ExportResult,
 	}
 	key := job.ObjectKey
 	if key == "" {
-		key = "exports/" + job.ID + "." + job.Format
+		key = blob.ExportKey(job.ID, job.Format)
 	}
 
 	// The upload reads what the writer writes.

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/store"
 )
@@ -33,15 +34,6 @@ type Providers interface {
 // EnrollOutcome counts what one enrolment pass did.
 type EnrollOutcome struct {
 	Enrolled, Failed, Removed int
-}
-
-// FaceObjectKey is where a face image is stored.
-func FaceObjectKey(profileID, imageID, contentType string) string {
-	ext := "jpg"
-	if contentType == "image/png" {
-		ext = "png"
-	}
-	return fmt.Sprintf("faces/%s/%s.%s", profileID, imageID, ext)
 }
 
 // SetFaceProfileStatus records a profile's status.
@@ -370,7 +362,7 @@ func (a *Activities) stillRegistering(ctx context.Context, profileID string) err
 
 // DeleteFaceObjects removes the profile's images from the object store.
 func (a *Activities) DeleteFaceObjects(ctx context.Context, profileID string) (int, error) {
-	return a.Blobs.DeletePrefix(ctx, "faces/"+profileID+"/")
+	return a.Blobs.DeletePrefix(ctx, blob.FacePrefix(profileID))
 }
 
 // DeleteFaceRows removes the profile and its image rows.

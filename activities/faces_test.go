@@ -77,7 +77,7 @@ func TestEnrollPendingImagesResumesWithoutDuplicates(t *testing.T) {
 		data := facegen.JPEG(person.Render(facegen.Scene{Width: 640, Height: 480, X: 0.4 + 0.1*float64(i), Y: 0.5, Scale: 0.55, Brightness: 1}), 90)
 		img := store.FaceImage{ID: uuid.NewString(), ProfileID: prof.ID, ContentType: "image/jpeg", SizeBytes: len(data), Width: 640, Height: 480,
 			SHA256: uuid.NewString(), Status: store.ImageStatusPending}
-		img.ObjectKey = activities.FaceObjectKey(prof.ID, img.ID, img.ContentType)
+		img.ObjectKey = blob.FaceImageKey(prof.ID, img.ID, img.ContentType)
 		if err := blobs.Put(ctx, img.ObjectKey, bytes.NewReader(data), int64(len(data)), img.ContentType); err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +186,7 @@ func TestEnrolmentStopsWhenErasureBegins(t *testing.T) {
 	data := facegen.JPEG(facegen.NewPerson(99).Render(facegen.Scene{Width: 640, Height: 480, X: 0.5, Y: 0.5, Scale: 0.55, Brightness: 1}), 90)
 	img := store.FaceImage{ID: uuid.NewString(), ProfileID: prof.ID, ContentType: "image/jpeg", SizeBytes: len(data), Width: 640, Height: 480,
 		SHA256: uuid.NewString(), Status: store.ImageStatusPending}
-	img.ObjectKey = activities.FaceObjectKey(prof.ID, img.ID, img.ContentType)
+	img.ObjectKey = blob.FaceImageKey(prof.ID, img.ID, img.ContentType)
 	if err := blobs.Put(ctx, img.ObjectKey, bytes.NewReader(data), int64(len(data)), img.ContentType); err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func TestEnrolmentAfterACrashAddsNoSecondExample(t *testing.T) {
 	data := facegen.JPEG(facegen.NewPerson(31).Render(facegen.Scene{Width: 640, Height: 480, X: 0.5, Y: 0.5, Scale: 0.55, Brightness: 1}), 90)
 	img := store.FaceImage{ID: uuid.NewString(), ProfileID: prof.ID, ContentType: "image/jpeg", SizeBytes: len(data), Width: 640, Height: 480,
 		SHA256: uuid.NewString(), Status: store.ImageStatusPending}
-	img.ObjectKey = activities.FaceObjectKey(prof.ID, img.ID, img.ContentType)
+	img.ObjectKey = blob.FaceImageKey(prof.ID, img.ID, img.ContentType)
 	if err := blobs.Put(ctx, img.ObjectKey, bytes.NewReader(data), int64(len(data)), img.ContentType); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/live"
@@ -406,7 +407,7 @@ func (s *stream) recognize(ctx context.Context, f ffmpeg.Frame) {
 	at := f.At.UTC()
 	snapshot := ""
 	if s.set.SnapshotFrames {
-		key := fmt.Sprintf("cameras/%s/detections/%s-%s.jpg", s.cameraID, at.Format("2006/01/02/150405.000"), uuid.NewString()[:8])
+		key := blob.DetectionFrameKey(s.cameraID, at, uuid.NewString()[:8])
 		if err := s.a.Blobs.Put(ctx, key, bytes.NewReader(f.Data), int64(len(f.Data)), "image/jpeg"); err != nil {
 			s.a.Log.Warn("detection snapshot not stored", slog.String("camera_id", s.cameraID), slog.String("error", err.Error()))
 		} else {

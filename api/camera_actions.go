@@ -3,13 +3,13 @@ package api
 import (
 	"context"
 	"errors"
-	"github.com/google/uuid"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/urlsafe"
 	"github.com/rollcall/rollcall/store"
@@ -327,7 +328,7 @@ func (s *Server) deleteCamera(ctx context.Context, in *CameraIDInput) (*struct{}
 		return nil, cameraError(err)
 	}
 	s.stopStream(ctx, in.ID)
-	if n, err := s.blobs.DeletePrefix(ctx, "cameras/"+in.ID+"/"); err != nil {
+	if n, err := s.blobs.DeletePrefix(ctx, blob.CameraPrefix(in.ID)); err != nil {
 		s.log.WarnContext(ctx, "camera snapshots not removed", slog.String("camera_id", in.ID), slog.String("error", err.Error()))
 	} else if n > 0 {
 		s.log.InfoContext(ctx, "camera snapshots removed", slog.String("camera_id", in.ID), slog.Int("objects", n))

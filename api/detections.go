@@ -16,6 +16,7 @@ import (
 	"github.com/rollcall/rollcall/activities"
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/imagecheck"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/store"
@@ -112,7 +113,7 @@ func (s *Server) sendFrame(ctx context.Context, in *SendFrameInput) (*SendFrameO
 		if info.ContentType == "image/png" {
 			ext = "png"
 		}
-		input.ImageKey = workflows.FrameObjectKey(s.now(), "upload-"+runID, ext)
+		input.ImageKey = blob.FrameKey(s.now(), "upload-"+runID, ext)
 		if err := s.blobs.Put(ctx, input.ImageKey, bytes.NewReader(data), int64(len(data)), info.ContentType); err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/store"
 	rctemporal "github.com/rollcall/rollcall/temporal"
 	"github.com/rollcall/rollcall/workflows"
@@ -142,7 +143,7 @@ func (s *Server) createExport(ctx context.Context, in *CreateExportInput) (*Expo
 	owner := infoFrom(ctx).Principal.UserID
 	id := uuid.NewString()
 	job := &store.ExportJob{ID: id, OwnerID: &owner, Kind: b.Kind, Format: b.Format, Filters: raw,
-		ObjectKey: "exports/" + id + "." + b.Format, ExpiresAt: s.now().Add(s.cfg.Attendance.ExportRetention)}
+		ObjectKey: blob.ExportKey(id, b.Format), ExpiresAt: s.now().Add(s.cfg.Attendance.ExportRetention)}
 	if err := store.CreateExportJob(ctx, s.db, job); err != nil {
 		return nil, err
 	}

@@ -18,8 +18,8 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 
-	"github.com/rollcall/rollcall/activities"
 	"github.com/rollcall/rollcall/internal/auth"
+	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/imagecheck"
 	"github.com/rollcall/rollcall/store"
 	rctemporal "github.com/rollcall/rollcall/temporal"
@@ -232,7 +232,7 @@ func readUploads(files []huma.FormFile, profileID string) ([]upload, *Problem) {
 		seen[digest] = true
 		id := uuid.NewString()
 		out = append(out, upload{data: data, row: store.FaceImage{
-			ID: id, ProfileID: profileID, ObjectKey: activities.FaceObjectKey(profileID, id, info.ContentType),
+			ID: id, ProfileID: profileID, ObjectKey: blob.FaceImageKey(profileID, id, info.ContentType),
 			ContentType: info.ContentType, SizeBytes: len(data), Width: info.Width, Height: info.Height,
 			SHA256: digest, Status: store.ImageStatusPending,
 		}})

@@ -4,13 +4,11 @@
 package api
 
 import (
-	"sync"
-
 	"context"
-	"golang.org/x/sync/singleflight"
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -19,6 +17,7 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/config"

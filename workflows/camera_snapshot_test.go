@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/internal/blob"
 )
 
 const snapshotCameraID = "7d3c9a4e-0000-4000-8000-000000000002"
@@ -39,7 +40,7 @@ func (s *CameraSnapshotWorkflowSuite) AfterTest(_, _ string) { s.env.AssertExpec
 
 // wantKey is the key the workflow must use in the run an activity belongs to.
 func wantKey(ctx context.Context) string {
-	return SnapshotObjectKey(snapshotCameraID, snapshotStart, activity.GetInfo(ctx).WorkflowExecution.RunID)
+	return blob.SnapshotKey(snapshotCameraID, snapshotStart, activity.GetInfo(ctx).WorkflowExecution.RunID)
 }
 
 func (s *CameraSnapshotWorkflowSuite) TestStoresUnderAKeyOfTheWorkflowStart() {
@@ -102,27 +103,4 @@ func (s *CameraSnapshotWorkflowSuite) TestUnreachableFailsAfterThreeAttempts() {
 	var appErr *temporal.ApplicationError
 	s.Require().ErrorAs(s.env.GetWorkflowError(), &appErr)
 	s.Equal(activities.ErrTypeUnreachable, appErr.Type())
-}
-
-func TestSnapshotObjectKey(t *testing.T) {
-	paris := time.FixedZone("CET", 3600)
-	for _, tc := range []struct {
-		name  string
-		at    time.Time
-		runID string
-		want  string
-	}{
-		{"UTC", time.Date(2031, 2, 3, 4, 5, 6, 789_000_000, time.UTC), "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
-			"cameras/c1/snapshots/2031/02/03/040506.789-0f1e2d3c.jpg"},
-		{"local time becomes the UTC day", time.Date(2031, 2, 4, 0, 30, 0, 0, paris), "abcdef0123",
-			"cameras/c1/snapshots/2031/02/03/233000.000-abcdef01.jpg"},
-		{"short run ID kept whole", time.Date(2031, 12, 31, 23, 59, 59, 0, time.UTC), "run1",
-			"cameras/c1/snapshots/2031/12/31/235959.000-run1.jpg"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := SnapshotObjectKey("c1", tc.at, tc.runID); got != tc.want {
-				t.Errorf("SnapshotObjectKey = %q, want %q", got, tc.want)
-			}
-		})
-	}
 }
