@@ -7,6 +7,7 @@ STACK := bash deploy/stack.sh
 WITH_ENV := eval "$$($(STACK) env)";
 STATICCHECK_VERSION := v0.8.2
 WORKFLOWCHECK_VERSION := v0.6.0
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: dev test test-unit bench lint build down stack status clean
 
@@ -33,7 +34,7 @@ lint:
 
 ## build: the rollcall binary into .local/bin
 build:
-	$(GO) build -o $(BIN)/rollcall ./cmd/rollcall
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/rollcall ./cmd/rollcall
 
 stack:
 	$(STACK) up

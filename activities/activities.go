@@ -1,5 +1,5 @@
 // Package activities holds the side effects Rollcall's workflows call:
-// database, FFmpeg, providers, MinIO, Odoo. Activities are methods on one
+// database, FFmpeg, face providers, MinIO. Activities are methods on one
 // Activities struct whose fields are its dependencies.
 package activities
 

@@ -162,5 +162,5 @@ func (a *Activities) showLive(ctx context.Context, cameraID string, at time.Time
 			a.Log.Warn("live view not updated", slog.String("camera_id", cameraID), slog.String("error", err.Error()))
 		}
 	}
-	a.publish(ctx, live.DetectionsChannel(cameraID), live.Event{Type: "detections", Data: shown})
+	a.publish(ctx, live.DetectionsChannel(cameraID), live.Event{Type: live.EventDetections, Data: shown})
 }

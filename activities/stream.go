@@ -577,7 +577,7 @@ func (a *Activities) MarkCameraStreamFailed(ctx context.Context, in MarkCameraSt
 // healthChanged logs and publishes a camera's health change.
 func (a *Activities) healthChanged(ctx context.Context, cameraID, from, to, message string) {
 	a.Log.Info("camera health changed", slog.String("camera_id", cameraID), slog.String("from", from), slog.String("to", to))
-	a.publish(ctx, live.ChannelCameras, live.Event{Type: "camera.health", Data: map[string]string{
+	a.publish(ctx, live.ChannelCameras, live.Event{Type: live.EventCameraHealth, Data: map[string]string{
 		"cameraId": cameraID, "from": from, "to": to, "message": message,
 	}})
 }

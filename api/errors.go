@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -105,20 +106,21 @@ func defaultCode(status int) string {
 	return CodeBadRequest
 }
 
-func init() {
-	// Huma's error constructors are package variables by design; Rollcall
-	// replaces them once so every error Huma makes is a Problem.
+// installErrorHook makes every error Huma produces a Problem. Huma's error
+// constructors are package variables by design; New installs the hook
+// (once), and the hook logs with the logger of the request's server.
+var installErrorHook = sync.OnceFunc(func() {
 	huma.NewErrorWithContext = newHumaError
 	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
 		return newHumaError(nil, status, msg, errs...)
 	}
-}
+})
 
 // newHumaError makes every error Huma produces (validation, body parsing,
 // unexpected handler errors) a Problem; an internal error is logged with its
-// request ID but never shown to the client.
+// request ID (by the server the request reached) but never shown to the
+// client.
 func newHumaError(hctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
-	log := slog.Default()
 	{
 		var ctx context.Context = context.Background()
 		if hctx != nil {
@@ -126,8 +128,12 @@ func newHumaError(hctx huma.Context, status int, msg string, errs ...error) huma
 		}
 		if status >= 500 {
 			attrs := []any{slog.Int("status", status), slog.String("message", msg)}
+			// Made outside a request (none of Rollcall's code does), an
+			// internal error still shows in the access log as a 500.
+			log := slog.New(slog.DiscardHandler)
 			if info := infoFrom(ctx); info != nil {
 				attrs = append(attrs, slog.String("request_id", info.RequestID))
+				log = info.Log
 			}
 			for _, err := range errs {
 				if err != nil {

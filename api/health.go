@@ -20,9 +20,11 @@ type HealthCheck struct {
 
 // HealthBody is the body of the health endpoints.
 type HealthBody struct {
-	Status string                 `json:"status" enum:"ok,unavailable"`
-	Down   []string               `json:"down,omitempty" doc:"Names of the dependencies that are down"`
-	Checks map[string]HealthCheck `json:"checks,omitempty"`
+	Status string `json:"status" enum:"ok,unavailable"`
+	// Version is the running build's (liveness only).
+	Version string                 `json:"version,omitempty" example:"v1.2.0"`
+	Down    []string               `json:"down,omitempty" doc:"Names of the dependencies that are down"`
+	Checks  map[string]HealthCheck `json:"checks,omitempty"`
 }
 
 // HealthOutput carries the status code chosen at run time.
@@ -35,7 +37,7 @@ func registerHealth(api huma.API, s *Server) {
 	register(api, op{ID: "health-live", Method: http.MethodGet, Path: "/health/live", Tag: "Health", Public: true,
 		Summary: "Liveness: the process is serving"},
 		func(ctx context.Context, _ *struct{}) (*HealthOutput, error) {
-			return &HealthOutput{Status: http.StatusOK, Body: HealthBody{Status: "ok"}}, nil
+			return &HealthOutput{Status: http.StatusOK, Body: HealthBody{Status: "ok", Version: s.version}}, nil
 		})
 	register(api, op{ID: "health-ready", Method: http.MethodGet, Path: "/health/ready", Tag: "Health", Public: true,
 		Summary: "Readiness: PostgreSQL, Redis, MinIO and Temporal answer",

@@ -16,7 +16,7 @@ func TestHealth(t *testing.T) {
 	h := newHarness(t, func(_ *config.Config, checks map[string]api.Checker) {
 		checks["redis"] = func(context.Context) error { return nil }
 	})
-	h.check(t, scenario{Method: "GET", URL: "/health/live", WantStatus: 200, WantContains: []string{`"status":"ok"`}},
+	h.check(t, scenario{Method: "GET", URL: "/health/live", WantStatus: 200, WantContains: []string{`"status":"ok"`, `"version":"dev"`}},
 		h.request("GET", "/health/live", nil))
 	h.check(t, scenario{Method: "GET", URL: "/health/ready", WantStatus: 200,
 		WantContains: []string{`"postgres":{"status":"up"`, `"redis":{"status":"up"`}},

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +42,26 @@ const testSecret = "test-secret-0123456789-abcdefghijklmnop"
 
 // harness is one API over a fresh database and a private Redis prefix,
 // with the stack's Temporal (namespace of the api tests) and MinIO.
+// lockedBuffer collects a harness's server log.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 type harness struct {
+	logs     *lockedBuffer // the server's log
 	t        *testing.T
 	handler  http.Handler
 	api      huma.API
@@ -95,7 +115,8 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	tc, err := client.NewLazyClient(client.Options{HostPort: testenv.Require(t, "ROLLCALL_TEMPORAL_ADDRESS"), Namespace: apiNamespace,
 		Logger: tlog.NewStructuredLogger(log)})
 	if err != nil {
@@ -122,7 +143,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, handler: h, api: humaAPI, db: db, cfg: cfg, tokens: tokens, checks: checks,
+	return &harness{t: t, logs: logs, handler: h, api: humaAPI, db: db, cfg: cfg, tokens: tokens, checks: checks,
 		temporal: tc, streams: streams, blobs: blobs, box: box, engine: engine, faces: faces, recent: recent}
 }
 

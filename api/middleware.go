@@ -22,6 +22,8 @@ import (
 // requestInfo is per-request state shared by the middlewares and handlers.
 // The router-level middleware creates it; later layers fill it in.
 type requestInfo struct {
+	// Log is the server's logger, for code that has only the context.
+	Log       *slog.Logger
 	RequestID string
 	ClientIP  string
 	UserAgent string
@@ -55,10 +57,11 @@ const maxRequestBody = 100 << 20
 
 // requestContext assigns the request ID (honouring a well-formed
 // X-Request-ID), finds the client IP and captures mutation bodies for audit.
-func requestContext(proxies proxyPolicy) func(http.Handler) http.Handler {
+func requestContext(proxies proxyPolicy, log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			info := &requestInfo{
+				Log:       log,
 				RequestID: r.Header.Get("X-Request-ID"),
 				ClientIP:  proxies.clientIP(r),
 				UserAgent: truncate(r.UserAgent(), 256),

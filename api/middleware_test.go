@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -45,6 +46,13 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 		if strings.Contains(strings.ToLower(res.Body.String()), leak) {
 			t.Fatalf("500 leaks %q: %s", leak, res.Body)
 		}
+	}
+	// The cause goes to the server's own logger, with the request ID.
+	var body struct{ RequestID string }
+	_ = json.Unmarshal(res.Body.Bytes(), &body)
+	logs := h.logs.String()
+	if !strings.Contains(logs, "internal error") || !strings.Contains(logs, "request_id="+body.RequestID) || !strings.Contains(logs, "closed") {
+		t.Fatalf("the internal error is not in the server's log with request ID %q:\n%s", body.RequestID, logs)
 	}
 }
 

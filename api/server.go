@@ -4,6 +4,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -29,14 +30,14 @@ import (
 	"github.com/rollcall/rollcall/workflows"
 )
 
-// Version is reported in the OpenAPI document; set by main at build time.
-var Version = "dev"
-
 // Checker reports whether one dependency is healthy.
 type Checker func(ctx context.Context) error
 
 // Deps are the API's dependencies.
 type Deps struct {
+	// Version is the build's version (rollcall version), reported by the
+	// OpenAPI document and /health/live; empty means "dev".
+	Version  string
 	Config   config.Config
 	Log      *slog.Logger
 	DB       *bun.DB
@@ -109,6 +110,7 @@ type Server struct {
 
 	cameraLists *responseCache
 	versions    Versions
+	version     string
 	providers   Providers
 	recent      *live.Recent
 	blobs       Blobs
@@ -143,6 +145,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 		return nil, nil, err
 	}
 	s := &Server{
+		version:     cmp.Or(d.Version, "dev"),
 		cfg:         d.Config,
 		log:         d.Log,
 		db:          d.DB,
@@ -173,13 +176,14 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	}
 	m := newMetrics()
 	router := chi.NewRouter()
-	router.Use(refuseUnknownMethods, requestContext(newProxyPolicy(d.Config.TrustProxy, d.Config.TrustedProxies)), accessLog(d.Log), m.middleware, securityHeaders, cors(d.Config.CORSOrigins))
+	router.Use(refuseUnknownMethods, requestContext(newProxyPolicy(d.Config.TrustProxy, d.Config.TrustedProxies), d.Log), accessLog(d.Log), m.middleware, securityHeaders, cors(d.Config.CORSOrigins))
 	metricsHandler := m.handler(d.Config.MetricsToken)
 	if d.Config.MetricsAddr == "" {
 		router.Handle("/metrics", metricsHandler)
 	}
 
-	hc := huma.DefaultConfig("Rollcall API", Version)
+	installErrorHook()
+	hc := huma.DefaultConfig("Rollcall API", s.version)
 	hc.Info.Description = "CCTV face attendance: cameras, recognition, attendance, Odoo sync. " +
 		"Authenticate with POST /api/v1/auth/login and send `Authorization: Bearer <accessToken>`. " +
 		"Errors are RFC 9457 problem documents with a stable `code`."

@@ -23,7 +23,7 @@ PYTHON=/usr/bin/python3
 
 mkdir -p .local/log
 echo "building rollcall…"
-go build -o .local/bin/rollcall ./cmd/rollcall
+go build -ldflags "-X main.version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o .local/bin/rollcall ./cmd/rollcall
 
 camera_args=${ROLLCALL_CAMERA_ARGS:-}
 if [[ $DEMO != 0 && $DEMO_DIR == *[[:space:]]* ]]; then

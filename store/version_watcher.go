@@ -132,11 +132,3 @@ func (w *VersionWatcher) Version(ctx context.Context, name string) (int64, error
 	}
 	return CacheVersion(ctx, w.db, name)
 }
-
-// Following reports whether versions are being followed by notification
-// (as opposed to read per request).
-func (w *VersionWatcher) Following() bool {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	return w.live
-}

@@ -221,7 +221,7 @@ func (a *app) runAPI(ctx context.Context, d *deps) error {
 	}()
 	defer func() { stopHub(); <-hubDone }()
 	handler, _, err := api.New(api.Deps{
-		Config: a.cfg, Log: a.log, DB: db, Redis: rdb, Tokens: tokens,
+		Version: version, Config: a.cfg, Log: a.log, DB: db, Redis: rdb, Tokens: tokens,
 		Temporal: tc, Streams: d.streams, Blobs: blobs, Secrets: d.box, Versions: versions, Providers: d.providers, Live: hub,
 		Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, api.LiveWindow, api.LivePerCamera),
 		Checks: map[string]api.Checker{

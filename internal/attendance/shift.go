@@ -121,9 +121,6 @@ func (s Shift) Length() time.Duration {
 	return time.Duration(m) * time.Minute
 }
 
-// Expected is the work the shift expects: its length less the break.
-func (s Shift) Expected() time.Duration { return s.Length() - s.Break }
-
 // ScheduledOn reports whether the shift starts on date d.
 func (s Shift) ScheduledOn(d Date) bool { return slices.Contains(s.Days, d.Weekday()) }
 

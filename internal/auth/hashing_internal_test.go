@@ -76,3 +76,6 @@ func TestHashingWaitEndsWithTheContext(t *testing.T) {
 		t.Fatalf("verify once slots are free: %v", err)
 	}
 }
+
+// HashingSlots is how many password hashes may run at once.
+func HashingSlots() int { return cap(hashing) }

@@ -34,9 +34,6 @@ const (
 // process's memory.
 var hashing = make(chan struct{}, max(2, runtime.NumCPU()))
 
-// HashingSlots is how many password hashes may run at once.
-func HashingSlots() int { return cap(hashing) }
-
 // hashingNow counts the argon2 runs in progress (hashingPeak their most).
 var hashingNow, hashingPeak atomic.Int32
 

@@ -89,11 +89,6 @@ func Roles() []RoleInfo {
 // AllPermissions returns every permission an operation may declare.
 func AllPermissions() []Permission { return allPermissions() }
 
-// ValidRole reports whether r is a built-in role.
-func ValidRole(r Role) bool {
-	return slices.ContainsFunc(roles, func(ri RoleInfo) bool { return ri.Name == r })
-}
-
 // Can reports whether role r grants permission p. Unknown roles grant nothing.
 func Can(r Role, p Permission) bool {
 	for _, ri := range roles {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -243,4 +244,19 @@ func mustErrorsAt(tb testing.TB, specs []Spec, err error, want []at) []RowError 
 		tb.Errorf("errors at %v: want %v\n%v", got, want, err)
 	}
 	return errs
+}
+
+// RecordOf returns the export record of s, without its credentials.
+func RecordOf(s Spec) Record {
+	return Record{
+		Name:      s.Name,
+		Site:      s.Site,
+		Location:  s.Location,
+		URL:       s.URL,
+		Direction: s.Direction,
+		FPS:       s.FPS,
+		Timezone:  s.Timezone,
+		Tags:      slices.Clone(s.Tags),
+		State:     s.State,
+	}
 }

@@ -21,21 +21,6 @@ type Record struct {
 	Password  string   `json:"password,omitempty"` // import only
 }
 
-// RecordOf returns the export record of s, without its credentials.
-func RecordOf(s Spec) Record {
-	return Record{
-		Name:      s.Name,
-		Site:      s.Site,
-		Location:  s.Location,
-		URL:       s.URL,
-		Direction: s.Direction,
-		FPS:       s.FPS,
-		Timezone:  s.Timezone,
-		Tags:      slices.Clone(s.Tags),
-		State:     s.State,
-	}
-}
-
 // Spec returns r as a Spec, credentials included, not yet normalized.
 func (r Record) Spec() Spec {
 	return Spec{

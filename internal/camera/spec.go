@@ -47,11 +47,10 @@ const (
 	MaxFPS            = 30
 )
 
-// Directions, States and Healths list the accepted values.
+// Directions and States list the accepted values.
 var (
 	Directions = []string{DirectionEntry, DirectionExit, DirectionBoth}
 	States     = []string{StateActive, StateInactive, StateMaintenance}
-	Healths    = []string{HealthOnline, HealthOffline, HealthUnknown, HealthError}
 )
 
 // Spec is a camera as a client describes it (create, update, import).

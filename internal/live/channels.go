@@ -19,9 +19,6 @@ const (
 // DetectionsChannel names the detections channel of one camera.
 func DetectionsChannel(cameraID string) string { return ChannelDetections + ":" + cameraID }
 
-// NotificationsChannel names the notifications channel of one user.
-func NotificationsChannel(userID string) string { return ChannelNotifications + ":" + userID }
-
 // ValidChannel reports whether name is one of the channels events are
 // published on: detections, detections:<cameraId>, cameras, attendance,
 // alerts or notifications:<userId>, ids being lowercase UUIDs.

@@ -36,9 +36,15 @@ var (
 // ErrBadChannel is returned by Publish for a name that is not a valid channel.
 var ErrBadChannel = errors.New("live: invalid channel")
 
+// Event types published by Rollcall (attendance's are in internal/attendance).
+const (
+	EventDetections   = "detections"    // a frame's faces, on detections:<cameraId>
+	EventCameraHealth = "camera.health" // a camera went online or offline, on cameras
+)
+
 // Event is one thing that happened, to be published on a channel.
 type Event struct {
-	Type string // what happened, e.g. "detection.created"
+	Type string // what happened: one of the Event… constants
 	Data any    // encoded as JSON
 }
 

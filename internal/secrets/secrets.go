@@ -48,26 +48,6 @@ func NewBox(key []byte) (*Box, error) {
 	return &Box{aead: aead}, nil
 }
 
-// NewBoxFromBase64 returns a Box for a key given as standard or URL-safe
-// base64 (padded or not) of KeySize bytes, such as `openssl rand -base64 32`.
-func NewBoxFromBase64(s string) (*Box, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, errors.New("secrets: encryption key is empty (want base64 of 32 random bytes, e.g. `openssl rand -base64 32`)")
-	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		key, err := enc.DecodeString(s)
-		if err != nil {
-			continue
-		}
-		if len(key) != KeySize {
-			return nil, fmt.Errorf("secrets: encryption key decodes to %d bytes, want %d (e.g. `openssl rand -base64 32`)", len(key), KeySize)
-		}
-		return NewBox(key)
-	}
-	return nil, errors.New("secrets: encryption key is not valid base64 (want base64 of 32 random bytes, e.g. `openssl rand -base64 32`)")
-}
-
 // Seal encrypts plaintext bound to aad with a fresh random nonce and returns
 // "v1:" + base64(nonce||ciphertext).
 func (b *Box) Seal(plaintext []byte, aad string) (string, error) {
