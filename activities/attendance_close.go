@@ -2,44 +2,27 @@ package activities
 
 import (
 	"context"
-	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/store"
 )
-
-// ErrTypeBadDate is a day-close request with an unreadable date.
-const ErrTypeBadDate = "bad_date"
-
-// CloseDaysInput lists the work dates (YYYY-MM-DD) to close.
-type CloseDaysInput struct {
-	Dates []string `json:"dates"`
-	// Now is the time "ended" is judged against: a person's day closes
-	// only once it has ended in their shift's zone.
-	Now time.Time `json:"now"`
-}
-
-// CloseDaysResult counts the days closed and the ones not over yet.
-type CloseDaysResult struct {
-	Closed  int `json:"closed"`
-	Pending int `json:"pending"`
-}
 
 // CloseAttendanceDays closes each person's day on the given dates once
 // that day has ended in their shift's zone: scheduled people with no
 // check-in become absent, open days incomplete. A closed day is not
 // offered again, so the hourly run only does new work, and re-running a
 // date is safe. It heartbeats the dates and people done.
-func (a *Activities) CloseAttendanceDays(ctx context.Context, in CloseDaysInput) (CloseDaysResult, error) {
-	var res CloseDaysResult
+func (a *Activities) CloseAttendanceDays(ctx context.Context, in contract.CloseDaysInput) (contract.CloseDaysResult, error) {
+	var res contract.CloseDaysResult
 	const page = 500
 	for _, s := range in.Dates {
 		d, err := attendance.ParseDate(s)
 		if err != nil {
-			return res, temporal.NewNonRetryableApplicationError("bad work date "+s, ErrTypeBadDate, err)
+			return res, temporal.NewNonRetryableApplicationError("bad work date "+s, contract.ErrTypeBadDate, err)
 		}
 		after := ""
 		for {

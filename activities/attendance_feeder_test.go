@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/testenv"
@@ -50,7 +51,7 @@ func TestAttendanceFeederOnePassOneLog(t *testing.T) {
 	defer cancel()
 	var people []string
 	for i := range 10 {
-		p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: fmt.Sprintf("F-%d", i), Name: "P", Status: store.FaceStatusActive}
+		p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: fmt.Sprintf("F-%d", i), Name: "P", Status: contract.FaceStatusActive}
 		require.NoError(t, store.CreateFaceProfile(ctx, db, p))
 		people = append(people, p.ID)
 	}

@@ -11,75 +11,17 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/store"
 )
 
-// Error types of camera activities (temporal.ApplicationError.Type()).
-// The camera ones are ffmpeg.Code values, so clients see the same codes.
 const (
-	ErrTypeCameraNotFound      = "CameraNotFound"
-	ErrTypeCredentials         = "CredentialsUnreadable"
-	ErrTypeUnreachable         = "unreachable"
-	ErrTypeAuthFailed          = "auth_failed"
-	ErrTypeStreamNotFound      = "not_found"
-	ErrTypeUnsupportedCodec    = "unsupported_codec"
-	ErrTypeTimeout             = "timeout"
-	ErrTypeInvalidInput        = "invalid_input"
-	ErrTypeStreamFailed        = "failed"
-	ErrTypeEgressRefused       = "egress_refused"
 	defaultCameraProbeTimeout  = 10 * time.Second
 	defaultCameraSnapshotLimit = 15 * time.Second
 )
-
-// PermanentCameraErrors will not pass by retrying.
-var PermanentCameraErrors = []string{
-	ErrTypeCameraNotFound, ErrTypeCredentials, ErrTypeAuthFailed, ErrTypeStreamNotFound,
-	ErrTypeUnsupportedCodec, ErrTypeInvalidInput, ErrTypeEgressRefused,
-}
-
-var cameraErrorTypes = []string{
-	ErrTypeUnreachable, ErrTypeAuthFailed, ErrTypeStreamNotFound, ErrTypeUnsupportedCodec,
-	ErrTypeTimeout, ErrTypeInvalidInput, ErrTypeStreamFailed, ErrTypeEgressRefused,
-}
-
-// IsCameraErrorType reports whether t classifies a camera's own failure
-// (as opposed to Rollcall's).
-func IsCameraErrorType(t string) bool { return slices.Contains(cameraErrorTypes, t) }
-
-// ProbeOutcome is what a connection test found. Code and Message are set
-// when OK is false; they never contain credentials.
-type ProbeOutcome struct {
-	OK        bool    `json:"ok"`
-	Codec     string  `json:"codec,omitempty"`
-	Width     int     `json:"width,omitempty"`
-	Height    int     `json:"height,omitempty"`
-	FPS       float64 `json:"fps,omitempty"`
-	LatencyMs int64   `json:"latencyMs"`
-	Code      string  `json:"code,omitempty"`
-	Message   string  `json:"message,omitempty"`
-}
-
-// HealthChangeResult says whether recording a probe changed the camera's health.
-type HealthChangeResult struct {
-	Changed  bool
-	From, To string
-}
-
-// SnapshotInput asks for one JPEG of a camera stored under Key.
-type SnapshotInput struct {
-	CameraID string
-	Key      string
-}
-
-// SnapshotResult describes a stored snapshot.
-type SnapshotResult struct {
-	Key     string
-	Size    int64
-	TakenAt time.Time
-}
 
 // cameraInput loads a camera and its decrypted credentials for FFmpeg.
 func (a *Activities) cameraInput(ctx context.Context, cameraID string, timeout time.Duration) (ffmpeg.Input, error) {
@@ -92,7 +34,7 @@ func (a *Activities) cameraInput(ctx context.Context, cameraID string, timeout t
 func (a *Activities) loadCamera(ctx context.Context, cameraID string, timeout time.Duration) (*store.Camera, ffmpeg.Input, error) {
 	c, err := store.FindCameraByID(ctx, a.DB, cameraID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, ffmpeg.Input{}, temporal.NewNonRetryableApplicationError("camera no longer exists", ErrTypeCameraNotFound, nil)
+		return nil, ffmpeg.Input{}, temporal.NewNonRetryableApplicationError("camera no longer exists", contract.ErrTypeCameraNotFound, nil)
 	}
 	if err != nil {
 		return nil, ffmpeg.Input{}, err
@@ -100,7 +42,7 @@ func (a *Activities) loadCamera(ctx context.Context, cameraID string, timeout ti
 	user, pass, err := camera.OpenCredentials(a.Secrets, c.ID, c.Credentials)
 	if err != nil {
 		// Never wrap the cause: it may hold key material details.
-		return nil, ffmpeg.Input{}, temporal.NewNonRetryableApplicationError("stored camera credentials cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?)", ErrTypeCredentials, nil)
+		return nil, ffmpeg.Input{}, temporal.NewNonRetryableApplicationError("stored camera credentials cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?)", contract.ErrTypeCredentials, nil)
 	}
 	return c, ffmpeg.Input{URL: c.StreamURL, Username: user, Password: pass, Timeout: timeout}, nil
 }
@@ -110,7 +52,7 @@ func (a *Activities) loadCamera(ctx context.Context, cameraID string, timeout ti
 func cameraError(err error) error {
 	code := ffmpeg.Code(err)
 	msg := err.Error()
-	if slices.Contains(PermanentCameraErrors, code) {
+	if slices.Contains(contract.PermanentCameraErrors, code) {
 		return temporal.NewNonRetryableApplicationError(msg, code, nil)
 	}
 	return temporal.NewApplicationError(msg, code)
@@ -118,72 +60,66 @@ func cameraError(err error) error {
 
 // ProbeCamera runs ffprobe on the camera and returns its stream info. A
 // camera failure is an application error typed by its class.
-func (a *Activities) ProbeCamera(ctx context.Context, cameraID string) (ProbeOutcome, error) {
+func (a *Activities) ProbeCamera(ctx context.Context, cameraID string) (contract.ProbeOutcome, error) {
 	in, err := a.cameraInput(ctx, cameraID, defaultCameraProbeTimeout)
 	if err != nil {
-		return ProbeOutcome{}, err
+		return contract.ProbeOutcome{}, err
 	}
 	start := time.Now()
 	info, err := a.FFmpeg.Probe(ctx, in)
 	if err != nil {
-		return ProbeOutcome{}, cameraError(err)
+		return contract.ProbeOutcome{}, cameraError(err)
 	}
-	return ProbeOutcome{OK: true, Codec: info.Codec, Width: info.Width, Height: info.Height, FPS: info.FPS,
+	return contract.ProbeOutcome{OK: true, Codec: info.Codec, Width: info.Width, Height: info.Height, FPS: info.FPS,
 		LatencyMs: time.Since(start).Milliseconds()}, nil
 }
 
 // RecordCameraProbe stores a probe's outcome as the camera's health and
 // records a camera event when the health changed.
-func (a *Activities) RecordCameraProbe(ctx context.Context, cameraID string, o ProbeOutcome) (HealthChangeResult, error) {
+func (a *Activities) RecordCameraProbe(ctx context.Context, cameraID string, o contract.ProbeOutcome) (contract.HealthChangeResult, error) {
 	health, lastErr := camera.HealthOnline, ""
 	var info *store.StreamInfo
 	if o.OK {
 		info = &store.StreamInfo{Codec: o.Codec, Width: o.Width, Height: o.Height, FPS: o.FPS}
 	} else {
 		health, lastErr = camera.HealthOffline, o.Message
-		if o.Code == ErrTypeUnsupportedCodec || o.Code == ErrTypeInvalidInput {
+		if o.Code == contract.ErrTypeUnsupportedCodec || o.Code == contract.ErrTypeInvalidInput {
 			health = camera.HealthError
 		}
 	}
 	ch, err := store.RecordCameraHealth(ctx, a.DB, cameraID, health, lastErr, info, a.now())
 	if errors.Is(err, store.ErrNotFound) {
-		return HealthChangeResult{}, temporal.NewNonRetryableApplicationError("camera no longer exists", ErrTypeCameraNotFound, nil)
+		return contract.HealthChangeResult{}, temporal.NewNonRetryableApplicationError("camera no longer exists", contract.ErrTypeCameraNotFound, nil)
 	}
 	if err != nil {
-		return HealthChangeResult{}, err
+		return contract.HealthChangeResult{}, err
 	}
 	if ch.Changed {
 		a.healthChanged(ctx, cameraID, ch.From, ch.To, lastErr)
 	}
-	return HealthChangeResult{Changed: ch.Changed, From: ch.From, To: ch.To}, nil
+	return contract.HealthChangeResult{Changed: ch.Changed, From: ch.From, To: ch.To}, nil
 }
 
 // CaptureSnapshot takes one JPEG from the camera and stores it under in.Key.
-func (a *Activities) CaptureSnapshot(ctx context.Context, in SnapshotInput) (SnapshotResult, error) {
+func (a *Activities) CaptureSnapshot(ctx context.Context, in contract.SnapshotInput) (contract.SnapshotResult, error) {
 	fin, err := a.cameraInput(ctx, in.CameraID, defaultCameraSnapshotLimit)
 	if err != nil {
-		return SnapshotResult{}, err
+		return contract.SnapshotResult{}, err
 	}
 	jpeg, err := a.FFmpeg.Snapshot(ctx, fin)
 	if err != nil {
-		return SnapshotResult{}, cameraError(err)
+		return contract.SnapshotResult{}, cameraError(err)
 	}
 	activity.RecordHeartbeat(ctx, "captured")
 	if err := a.Blobs.Put(ctx, in.Key, bytes.NewReader(jpeg), int64(len(jpeg)), "image/jpeg"); err != nil {
-		return SnapshotResult{}, err
+		return contract.SnapshotResult{}, err
 	}
-	return SnapshotResult{Key: in.Key, Size: int64(len(jpeg)), TakenAt: a.now().UTC()}, nil
+	return contract.SnapshotResult{Key: in.Key, Size: int64(len(jpeg)), TakenAt: a.now().UTC()}, nil
 }
 
 // CamerasToProbe lists the active cameras not seen since staleBefore.
 func (a *Activities) CamerasToProbe(ctx context.Context, staleBefore time.Time) ([]string, error) {
 	return store.CamerasToProbe(ctx, a.DB, staleBefore)
-}
-
-// ReconcileResult lists the streams a reconciliation started and stopped.
-type ReconcileResult struct {
-	Started []string
-	Stopped []string
 }
 
 // StreamControl starts, stops and lists camera stream workflows.
@@ -208,19 +144,19 @@ func (a *Activities) CameraStreamWanted(ctx context.Context, cameraID string) (b
 
 // ReconcileCameraStreams starts the stream workflow of every active camera
 // that has none, and stops every stream whose camera is not active.
-func (a *Activities) ReconcileCameraStreams(ctx context.Context) (ReconcileResult, error) {
+func (a *Activities) ReconcileCameraStreams(ctx context.Context) (contract.ReconcileResult, error) {
 	// Running streams first, then the cameras: a camera activated between
 	// the two reads is then seen active (its new stream is kept), where the
 	// other order would see its stream without the activation and stop it.
 	running, err := a.Streams.Running(ctx)
 	if err != nil {
-		return ReconcileResult{}, err
+		return contract.ReconcileResult{}, err
 	}
 	active, err := store.ActiveCameraIDs(ctx, a.DB)
 	if err != nil {
-		return ReconcileResult{}, err
+		return contract.ReconcileResult{}, err
 	}
-	var res ReconcileResult
+	var res contract.ReconcileResult
 	for _, id := range active {
 		if !slices.Contains(running, id) {
 			if err := a.Streams.Start(ctx, id); err != nil {

@@ -13,42 +13,17 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/store"
 )
 
-// DetectFrameInput names one frame: an uploaded image in the object store,
-// or a frame to capture now from a camera.
-type DetectFrameInput struct {
-	ImageKey string
-	CameraID string
-}
-
-// FrameDetection is one face found in a frame.
-type FrameDetection struct {
-	ID            string       `json:"id"`
-	Known         bool         `json:"known"`
-	FaceProfileID string       `json:"faceProfileId,omitempty"`
-	EmployeeCode  string       `json:"employeeCode,omitempty"`
-	Name          string       `json:"name,omitempty"`
-	Similarity    float64      `json:"similarity"`
-	Confidence    float64      `json:"confidence"`
-	Box           provider.Box `json:"box"`
-}
-
-// DetectFrameResult is what the provider found in the frame.
-type DetectFrameResult struct {
-	ImageKey   string           `json:"imageKey"`
-	Detections []FrameDetection `json:"detections"`
-	LatencyMs  int64            `json:"latencyMs"`
-}
-
 // DetectFrame runs one frame through the configured provider, stores a
 // detection per face (source send-frame) and logs a pipeline event. A
 // frame captured from a camera is stored under key first.
-func (a *Activities) DetectFrame(ctx context.Context, in DetectFrameInput, captureKey string) (DetectFrameResult, error) {
-	res := DetectFrameResult{ImageKey: in.ImageKey, Detections: []FrameDetection{}}
+func (a *Activities) DetectFrame(ctx context.Context, in contract.DetectFrameInput, captureKey string) (contract.DetectFrameResult, error) {
+	res := contract.DetectFrameResult{ImageKey: in.ImageKey, Detections: []contract.FrameDetection{}}
 	var data []byte
 	var err error
 	if in.CameraID != "" {
@@ -69,13 +44,13 @@ func (a *Activities) DetectFrame(ctx context.Context, in DetectFrameInput, captu
 
 	prov, _, err := a.Providers.Current(ctx)
 	if err != nil {
-		return res, temporal.NewApplicationError(err.Error(), ErrTypeProviderConfig)
+		return res, temporal.NewApplicationError(err.Error(), contract.ErrTypeProviderConfig)
 	}
 	start := time.Now()
 	found, err := prov.Recognize(ctx, data)
 	res.LatencyMs = time.Since(start).Milliseconds()
 	if errors.Is(err, provider.ErrBadImage) {
-		return res, temporal.NewNonRetryableApplicationError(err.Error(), "provider_bad_image", nil)
+		return res, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeProviderBadImage, nil)
 	}
 	if err != nil {
 		return res, providerError(err)
@@ -108,7 +83,7 @@ func (a *Activities) DetectFrame(ctx context.Context, in DetectFrameInput, captu
 		if in.CameraID != "" {
 			d.CameraID = &in.CameraID
 		}
-		fd := FrameDetection{ID: d.ID, Similarity: f.Similarity, Confidence: f.DetectionConfidence, Box: f.Box}
+		fd := contract.FrameDetection{ID: d.ID, Similarity: f.Similarity, Confidence: f.DetectionConfidence, Box: f.Box}
 		if p, ok := names[f.Subject]; ok {
 			id := p.ID
 			d.FaceProfileID, d.Known = &id, true
@@ -147,7 +122,7 @@ func validUUIDs(ids []string) []string {
 
 // showLive puts a camera's new detections in the live view and publishes
 // them on its channel. Dashboards are a convenience: failures are logged.
-func (a *Activities) showLive(ctx context.Context, cameraID string, at time.Time, rows []store.Detection, labels []FrameDetection) {
+func (a *Activities) showLive(ctx context.Context, cameraID string, at time.Time, rows []store.Detection, labels []contract.FrameDetection) {
 	if len(rows) == 0 {
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/testenv"
 )
@@ -42,7 +43,7 @@ func TestDetectFrameRetryDoesNotDuplicate(t *testing.T) {
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)
 	for attempt := range 2 {
-		if _, err := env.ExecuteActivity(acts.DetectFrame, activities.DetectFrameInput{ImageKey: key}, ""); err != nil {
+		if _, err := env.ExecuteActivity(acts.DetectFrame, contract.DetectFrameInput{ImageKey: key}, ""); err != nil {
 			t.Fatalf("attempt %d: %v", attempt+1, err)
 		}
 	}

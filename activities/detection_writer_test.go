@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/testenv"
@@ -37,7 +38,7 @@ func TestDetectionWriterUnlinksDeletedRows(t *testing.T) {
 	}
 	people := make([]string, 2)
 	for i := range people {
-		p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "E-" + string(rune('1'+i)), Name: "P", Status: store.FaceStatusActive}
+		p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "E-" + string(rune('1'+i)), Name: "P", Status: contract.FaceStatusActive}
 		if err := store.CreateFaceProfile(ctx, db, p); err != nil {
 			t.Fatal(err)
 		}

@@ -11,14 +11,10 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/export"
 	"github.com/rollcall/rollcall/store"
-)
-
-// Export error types (non-retryable application errors).
-const (
-	ErrTypeExportBadJob = "export_bad_job"
 )
 
 // exportBatch is how many rows one database round trip reads, and how
@@ -29,15 +25,6 @@ const (
 	progressEvery = 2 * time.Second
 )
 
-// ExportResult is what a finished export produced.
-type ExportResult struct {
-	// Status is the job's final status: completed, or cancelled when the
-	// job was cancelled while it ran.
-	Status    string `json:"status"`
-	Rows      int    `json:"rows"`
-	SizeBytes int64  `json:"sizeBytes"`
-}
-
 // errExportCancelled stops the row loop when the job was cancelled.
 var errExportCancelled = errors.New("export cancelled")
 
@@ -47,30 +34,30 @@ var errExportCancelled = errors.New("export cancelled")
 // written to the job's row (and heartbeated) every 1,000 rows or 2 s. A job
 // cancelled while it runs stops at the next progress write and leaves no
 // object behind.
-func (a *Activities) RunExport(ctx context.Context, jobID string) (ExportResult, error) {
+func (a *Activities) RunExport(ctx context.Context, jobID string) (contract.ExportResult, error) {
 	job, err := store.FindExportJob(ctx, a.DB, jobID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return ExportResult{}, temporal.NewNonRetryableApplicationError("export job not found", ErrTypeExportBadJob, err)
+			return contract.ExportResult{}, temporal.NewNonRetryableApplicationError("export job not found", contract.ErrTypeExportBadJob, err)
 		}
-		return ExportResult{}, err
+		return contract.ExportResult{}, err
 	}
 	if job.Finished() {
-		return ExportResult{Status: job.Status, Rows: job.RowsWritten}, nil
+		return contract.ExportResult{Status: job.Status, Rows: job.RowsWritten}, nil
 	}
 	var f store.ExportFilters
 	if err := json.Unmarshal(job.Filters, &f); err != nil {
-		return ExportResult{}, temporal.NewNonRetryableApplicationError("export filters unreadable", ErrTypeExportBadJob, err)
+		return contract.ExportResult{}, temporal.NewNonRetryableApplicationError("export filters unreadable", contract.ErrTypeExportBadJob, err)
 	}
 	loc := time.UTC
 	if f.Timezone != "" {
 		if loc, err = time.LoadLocation(f.Timezone); err != nil {
-			return ExportResult{}, temporal.NewNonRetryableApplicationError("export time zone unknown", ErrTypeExportBadJob, err)
+			return contract.ExportResult{}, temporal.NewNonRetryableApplicationError("export time zone unknown", contract.ErrTypeExportBadJob, err)
 		}
 	}
 	rep, err := newReport(job.Kind)
 	if err != nil {
-		return ExportResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeExportBadJob, nil)
+		return contract.ExportResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeExportBadJob, nil)
 	}
 	var total int
 	switch job.Kind {
@@ -80,16 +67,16 @@ func (a *Activities) RunExport(ctx context.Context, jobID string) (ExportResult,
 		total, err = store.CountAttendanceRecords(ctx, a.DB, f.Records())
 	}
 	if err != nil {
-		return ExportResult{}, err
+		return contract.ExportResult{}, err
 	}
 	if job.Format == export.FormatPDF && a.ExportPDFMaxRows > 0 && total > a.ExportPDFMaxRows {
-		return ExportResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%d rows are more than a PDF holds (%d); choose CSV or XLSX, or narrow the filters",
-			total, a.ExportPDFMaxRows), ErrTypeExportBadJob, nil)
+		return contract.ExportResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%d rows are more than a PDF holds (%d); choose CSV or XLSX, or narrow the filters",
+			total, a.ExportPDFMaxRows), contract.ErrTypeExportBadJob, nil)
 	}
 	if ok, err := store.StartExportJob(ctx, a.DB, jobID, total); err != nil {
-		return ExportResult{}, err
+		return contract.ExportResult{}, err
 	} else if !ok {
-		return ExportResult{Status: store.ExportCancelled}, nil
+		return contract.ExportResult{Status: store.ExportCancelled}, nil
 	}
 	key := job.ObjectKey
 	if key == "" {
@@ -112,7 +99,7 @@ func (a *Activities) RunExport(ctx context.Context, jobID string) (ExportResult,
 	if err != nil {
 		_ = pw.CloseWithError(err)
 		<-uploaded
-		return ExportResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeExportBadJob, nil)
+		return contract.ExportResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeExportBadJob, nil)
 	}
 
 	rows, lastRows, lastAt := 0, 0, a.now()
@@ -168,26 +155,26 @@ func (a *Activities) RunExport(ctx context.Context, jobID string) (ExportResult,
 		<-uploaded
 		a.deleteExportObject(key)
 		if errors.Is(err, errExportCancelled) {
-			return ExportResult{Status: store.ExportCancelled, Rows: rows}, nil
+			return contract.ExportResult{Status: store.ExportCancelled, Rows: rows}, nil
 		}
-		return ExportResult{}, err
+		return contract.ExportResult{}, err
 	}
 	_ = pw.Close()
 	if err := <-uploaded; err != nil {
 		a.deleteExportObject(key)
-		return ExportResult{}, fmt.Errorf("export %s: upload: %w", jobID, err)
+		return contract.ExportResult{}, fmt.Errorf("export %s: upload: %w", jobID, err)
 	}
 	size := cw.n
 	done := &store.ExportJob{ID: jobID, Status: store.ExportCompleted, RowsWritten: rows, SizeBytes: &size, ObjectKey: key}
 	ok, err := store.FinishExportJob(context.WithoutCancel(ctx), a.DB, done)
 	if err != nil {
-		return ExportResult{}, err
+		return contract.ExportResult{}, err
 	}
 	if !ok { // cancelled after the last row
 		a.deleteExportObject(key)
-		return ExportResult{Status: store.ExportCancelled, Rows: rows}, nil
+		return contract.ExportResult{Status: store.ExportCancelled, Rows: rows}, nil
 	}
-	return ExportResult{Status: store.ExportCompleted, Rows: rows, SizeBytes: size}, nil
+	return contract.ExportResult{Status: store.ExportCompleted, Rows: rows, SizeBytes: size}, nil
 }
 
 // FailExport ends a job as failed with a reason shown to its owner.

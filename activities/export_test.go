@@ -19,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/testenv"
@@ -75,11 +76,11 @@ func TestRunExportLogsCSV(t *testing.T) {
 	ctx := context.Background()
 	var people []*store.FaceProfile
 	for i, name := range []string{"Nguyễn Thị Hương", "Zoë Ørsted", "=cmd|' /C calc'!A0"} {
-		p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: fmt.Sprintf("E-%d", i), Name: name, Department: "Ops", Status: store.FaceStatusActive}
+		p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: fmt.Sprintf("E-%d", i), Name: name, Department: "Ops", Status: contract.FaceStatusActive}
 		require.NoError(t, store.CreateFaceProfile(ctx, db, p))
 		people = append(people, p)
 	}
-	other := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "X-1", Name: "Other", Department: "Sales", Status: store.FaceStatusActive}
+	other := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "X-1", Name: "Other", Department: "Sales", Status: contract.FaceStatusActive}
 	require.NoError(t, store.CreateFaceProfile(ctx, db, other))
 	seedLogs(t, db, people, 2500)
 	seedLogs(t, db, []*store.FaceProfile{other}, 40)
@@ -138,7 +139,7 @@ func TestRunExportRecordsXLSX(t *testing.T) {
 	blobs := testBlobs(t)
 	ctx := context.Background()
 	for i := range 3 {
-		p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: fmt.Sprintf("R-%d", i), Name: "محمد " + fmt.Sprint(i), Department: "Ops", Status: store.FaceStatusActive}
+		p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: fmt.Sprintf("R-%d", i), Name: "محمد " + fmt.Sprint(i), Department: "Ops", Status: contract.FaceStatusActive}
 		require.NoError(t, store.CreateFaceProfile(ctx, db, p))
 		for day := range 2 {
 			at := time.Date(2026, 11, 2+day, 8, 30+i, 0, 0, time.UTC)
@@ -201,7 +202,7 @@ func (c *cancellingBlobs) Put(ctx context.Context, key string, r io.Reader, size
 func TestRunExportCancelled(t *testing.T) {
 	db := testenv.DB(t)
 	ctx := context.Background()
-	p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "C-1", Name: "C", Status: store.FaceStatusActive}
+	p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "C-1", Name: "C", Status: contract.FaceStatusActive}
 	require.NoError(t, store.CreateFaceProfile(ctx, db, p))
 	seedLogs(t, db, []*store.FaceProfile{p}, 5000)
 	job := newExportJob(t, db, store.ExportLogs, "csv", store.ExportFilters{})
@@ -248,7 +249,7 @@ func TestPurgeExpiredExports(t *testing.T) {
 func TestCloseAttendanceDays(t *testing.T) {
 	db := testenv.DB(t)
 	ctx := context.Background()
-	p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "D-1", Name: "D", Department: "Ops", Status: store.FaceStatusActive}
+	p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "D-1", Name: "D", Department: "Ops", Status: contract.FaceStatusActive}
 	require.NoError(t, store.CreateFaceProfile(ctx, db, p))
 	s := &store.ShiftSchedule{ID: uuid.NewString(), Name: "Day", StartMinute: 9 * 60, EndMinute: 17 * 60, Days: []int16{0, 1, 2, 3, 4, 5, 6}, Timezone: "UTC"}
 	require.NoError(t, store.CreateShift(ctx, db, s))
@@ -256,19 +257,19 @@ func TestCloseAttendanceDays(t *testing.T) {
 
 	acts := &activities.Activities{DB: db}
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	res, err := acts.CloseAttendanceDays(ctx, activities.CloseDaysInput{Dates: []string{"2026-12-03", "2026-12-04"}, Now: now})
+	res, err := acts.CloseAttendanceDays(ctx, contract.CloseDaysInput{Dates: []string{"2026-12-03", "2026-12-04"}, Now: now})
 	require.NoError(t, err)
-	require.Equal(t, activities.CloseDaysResult{Closed: 1, Pending: 1}, res)
+	require.Equal(t, contract.CloseDaysResult{Closed: 1, Pending: 1}, res)
 	recs, err := store.FindAttendanceRecords(ctx, db, store.AttendanceRecordFilter{FaceProfileID: p.ID, Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	require.Equal(t, attendance.StatusAbsent, recs[0].Status)
 	require.Equal(t, "2026-12-03", recs[0].WorkDate.Format(time.DateOnly))
 
-	res, err = acts.CloseAttendanceDays(ctx, activities.CloseDaysInput{Dates: []string{"2026-12-03"}, Now: now})
+	res, err = acts.CloseAttendanceDays(ctx, contract.CloseDaysInput{Dates: []string{"2026-12-03"}, Now: now})
 	require.NoError(t, err)
-	require.Equal(t, activities.CloseDaysResult{}, res, "a closed day is not closed again")
+	require.Equal(t, contract.CloseDaysResult{}, res, "a closed day is not closed again")
 
-	_, err = acts.CloseAttendanceDays(ctx, activities.CloseDaysInput{Dates: []string{"2026-13-01"}, Now: now})
+	_, err = acts.CloseAttendanceDays(ctx, contract.CloseDaysInput{Dates: []string{"2026-13-01"}, Now: now})
 	require.Error(t, err)
 }

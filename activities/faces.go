@@ -12,15 +12,10 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/store"
-)
-
-// Error types of face activities.
-const (
-	ErrTypeProfileNotFound = "FaceProfileNotFound"
-	ErrTypeProviderConfig  = "ProviderMisconfigured"
 )
 
 // MinFaceSize is the smallest face side, in pixels, usable for enrolment.
@@ -31,16 +26,11 @@ type Providers interface {
 	Current(ctx context.Context) (provider.Provider, provider.Config, error)
 }
 
-// EnrollOutcome counts what one enrolment pass did.
-type EnrollOutcome struct {
-	Enrolled, Failed, Removed int
-}
-
 // SetFaceProfileStatus records a profile's status.
 func (a *Activities) SetFaceProfileStatus(ctx context.Context, profileID, status, message string) error {
 	err := store.SetFaceProfileStatus(ctx, a.DB, profileID, status, message)
 	if errors.Is(err, store.ErrNotFound) {
-		return temporal.NewNonRetryableApplicationError("face profile no longer exists", ErrTypeProfileNotFound, nil)
+		return temporal.NewNonRetryableApplicationError("face profile no longer exists", contract.ErrTypeProfileNotFound, nil)
 	}
 	return err
 }
@@ -52,9 +42,9 @@ func providerError(err error) error {
 	code := provider.Code(err)
 	switch code {
 	case "unauthorized", "unsupported":
-		return temporal.NewNonRetryableApplicationError(err.Error(), "provider_"+code, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ProviderErrorType(code), nil)
 	}
-	return temporal.NewApplicationError(err.Error(), "provider_"+code)
+	return temporal.NewApplicationError(err.Error(), contract.ProviderErrorType(code))
 }
 
 // EnrollPendingImages removes the profile's images marked deleting from
@@ -63,22 +53,22 @@ func providerError(err error) error {
 // image's outcome is stored as soon as it is known, so a retry or a re-run
 // after a crash resumes where it stopped and never enrolls an image twice
 // (with providers that enroll idempotently, not even across a crash).
-func (a *Activities) EnrollPendingImages(ctx context.Context, profileID string) (EnrollOutcome, error) {
-	var out EnrollOutcome
+func (a *Activities) EnrollPendingImages(ctx context.Context, profileID string) (contract.EnrollOutcome, error) {
+	var out contract.EnrollOutcome
 	p, err := store.FindFaceProfile(ctx, a.DB, profileID)
 	if errors.Is(err, store.ErrNotFound) {
-		return out, temporal.NewNonRetryableApplicationError("face profile no longer exists", ErrTypeProfileNotFound, nil)
+		return out, temporal.NewNonRetryableApplicationError("face profile no longer exists", contract.ErrTypeProfileNotFound, nil)
 	}
 	if err != nil {
 		return out, err
 	}
-	if p.Status == store.FaceStatusDeleting {
+	if p.Status == contract.FaceStatusDeleting {
 		// Being erased: enrolling now would leave a face behind at the provider.
-		return out, temporal.NewNonRetryableApplicationError("face profile is being deleted", ErrTypeProfileNotFound, nil)
+		return out, temporal.NewNonRetryableApplicationError("face profile is being deleted", contract.ErrTypeProfileNotFound, nil)
 	}
 	prov, _, err := a.Providers.Current(ctx)
 	if err != nil {
-		return out, temporal.NewApplicationError(err.Error(), ErrTypeProviderConfig)
+		return out, temporal.NewApplicationError(err.Error(), contract.ErrTypeProviderConfig)
 	}
 	caps := prov.Capabilities()
 
@@ -281,7 +271,7 @@ func (a *Activities) readObject(ctx context.Context, key string) ([]byte, error)
 func (a *Activities) FinalizeFaceProfile(ctx context.Context, profileID string) (string, error) {
 	p, err := store.FindFaceProfile(ctx, a.DB, profileID)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", temporal.NewNonRetryableApplicationError("face profile no longer exists", ErrTypeProfileNotFound, nil)
+		return "", temporal.NewNonRetryableApplicationError("face profile no longer exists", contract.ErrTypeProfileNotFound, nil)
 	}
 	if err != nil {
 		return "", err
@@ -296,9 +286,9 @@ func (a *Activities) FinalizeFaceProfile(ctx context.Context, profileID string) 
 			reasons = append(reasons, img.ID[:8]+": "+img.FailureReason)
 		}
 	}
-	status, msg := store.FaceStatusActive, ""
+	status, msg := contract.FaceStatusActive, ""
 	if enrolled == 0 {
-		status, msg = store.FaceStatusFailed, "no usable image"
+		status, msg = contract.FaceStatusFailed, "no usable image"
 		if len(reasons) > 0 {
 			msg += ": " + strings.Join(reasons, "; ")
 		}
@@ -314,12 +304,12 @@ func (a *Activities) FinalizeFaceProfile(ctx context.Context, profileID string) 
 func (a *Activities) DeleteFaceSubject(ctx context.Context, profileID string) error {
 	prov, _, err := a.Providers.Current(ctx)
 	if err != nil {
-		return temporal.NewApplicationError(err.Error(), ErrTypeProviderConfig)
+		return temporal.NewApplicationError(err.Error(), contract.ErrTypeProviderConfig)
 	}
 	if err := prov.DeleteSubject(ctx, profileID); err != nil {
 		// Erasure is retried whatever the cause: a refused key is fixed by
 		// an operator, and then the deletion completes.
-		return temporal.NewApplicationError(err.Error(), "provider_"+provider.Code(err))
+		return temporal.NewApplicationError(err.Error(), contract.ProviderErrorType(provider.Code(err)))
 	}
 	return nil
 }
@@ -354,8 +344,8 @@ func (a *Activities) WaitRegistrationClosed(ctx context.Context, registrationID 
 // erasure that began meanwhile stops the enrolment.
 func (a *Activities) stillRegistering(ctx context.Context, profileID string) error {
 	p, err := store.FindFaceProfile(ctx, a.DB, profileID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Status == store.FaceStatusDeleting) {
-		return temporal.NewNonRetryableApplicationError("face profile is being deleted", ErrTypeProfileNotFound, nil)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Status == contract.FaceStatusDeleting) {
+		return temporal.NewNonRetryableApplicationError("face profile is being deleted", contract.ErrTypeProfileNotFound, nil)
 	}
 	return err
 }
@@ -388,12 +378,6 @@ func (a *Activities) CheckProviderHealth(ctx context.Context) (bool, error) {
 	return err == nil, nil
 }
 
-// RepairResult counts the profiles whose workflow was started again.
-type RepairResult struct {
-	Registrations int `json:"registrations"`
-	Deletions     int `json:"deletions"`
-}
-
 // Workflow ID prefixes of the face workflows (defined here so the repair
 // can name them; package workflows builds its IDs from them).
 const (
@@ -405,8 +389,8 @@ const (
 // staleAfter: a registration that hit its time limit (or never started)
 // leaves a profile pending or registering, a deletion that failed to
 // start leaves it deleting, and nothing else would ever move them.
-func (a *Activities) RepairFaceProfiles(ctx context.Context, staleAfter time.Duration) (RepairResult, error) {
-	var res RepairResult
+func (a *Activities) RepairFaceProfiles(ctx context.Context, staleAfter time.Duration) (contract.RepairResult, error) {
+	var res contract.RepairResult
 	if a.Workflows == nil {
 		return res, nil
 	}
@@ -416,7 +400,7 @@ func (a *Activities) RepairFaceProfiles(ctx context.Context, staleAfter time.Dur
 	}
 	for _, p := range stuck {
 		id, typ := FaceRegistrationIDPrefix+p.ID, "FaceRegistrationWorkflow"
-		if p.Status == store.FaceStatusDeleting {
+		if p.Status == contract.FaceStatusDeleting {
 			id, typ = FaceDeletionIDPrefix+p.ID, "FaceDeletionWorkflow"
 		}
 		running, err := a.Workflows.WorkflowRunning(ctx, id)

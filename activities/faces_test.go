@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/facegen"
 	"github.com/rollcall/rollcall/internal/provider"
@@ -70,7 +71,7 @@ func TestEnrollPendingImagesResumesWithoutDuplicates(t *testing.T) {
 	flaky := &flakyProvider{Provider: engine, failAt: 2}
 	acts := &activities.Activities{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Blobs: blobs, Providers: fixedProviders{flaky}}
 
-	prof := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "E-1", Name: "Resume", Status: store.FaceStatusPending}
+	prof := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "E-1", Name: "Resume", Status: contract.FaceStatusPending}
 	t.Cleanup(func() { _, _ = blobs.DeletePrefix(context.Background(), "faces/"+prof.ID+"/") })
 	person := facegen.NewPerson(4242)
 	for i := range 3 {
@@ -90,8 +91,8 @@ func TestEnrollPendingImagesResumesWithoutDuplicates(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)
-	enroll := func() (activities.EnrollOutcome, error) {
-		var out activities.EnrollOutcome
+	enroll := func() (contract.EnrollOutcome, error) {
+		var out contract.EnrollOutcome
 		v, err := env.ExecuteActivity(acts.EnrollPendingImages, prof.ID)
 		if err == nil {
 			err = v.Get(&out)
@@ -126,11 +127,11 @@ func TestEnrollPendingImagesResumesWithoutDuplicates(t *testing.T) {
 		t.Fatalf("enrolments %v: an image was enrolled twice", flaky.enrolled)
 	}
 	// A third pass has nothing to do.
-	if out, err := enroll(); err != nil || out != (activities.EnrollOutcome{}) || len(flaky.enrolled) != 3 {
+	if out, err := enroll(); err != nil || out != (contract.EnrollOutcome{}) || len(flaky.enrolled) != 3 {
 		t.Fatalf("idle pass: %+v %v, %d enrolments", out, err, len(flaky.enrolled))
 	}
 	status, err := acts.FinalizeFaceProfile(ctx, prof.ID)
-	if err != nil || status != store.FaceStatusActive {
+	if err != nil || status != contract.FaceStatusActive {
 		t.Fatalf("finalize: %q %v", status, err)
 	}
 }
@@ -159,7 +160,7 @@ type erasedMidway struct {
 }
 
 func (p *erasedMidway) Recognize(ctx context.Context, img []byte) (provider.Result, error) {
-	if err := store.SetFaceProfileStatus(ctx, p.db, p.id, store.FaceStatusDeleting, ""); err != nil {
+	if err := store.SetFaceProfileStatus(ctx, p.db, p.id, contract.FaceStatusDeleting, ""); err != nil {
 		return provider.Result{}, err
 	}
 	return p.Provider.Recognize(ctx, img)
@@ -181,7 +182,7 @@ func TestEnrolmentStopsWhenErasureBegins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prof := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "E-9", Name: "Erased", Status: store.FaceStatusPending}
+	prof := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "E-9", Name: "Erased", Status: contract.FaceStatusPending}
 	t.Cleanup(func() { _, _ = blobs.DeletePrefix(context.Background(), "faces/"+prof.ID+"/") })
 	data := facegen.JPEG(facegen.NewPerson(99).Render(facegen.Scene{Width: 640, Height: 480, X: 0.5, Y: 0.5, Scale: 0.55, Brightness: 1}), 90)
 	img := store.FaceImage{ID: uuid.NewString(), ProfileID: prof.ID, ContentType: "image/jpeg", SizeBytes: len(data), Width: 640, Height: 480,
@@ -201,8 +202,8 @@ func TestEnrolmentStopsWhenErasureBegins(t *testing.T) {
 	env.RegisterActivity(acts)
 	_, err = env.ExecuteActivity(acts.EnrollPendingImages, prof.ID)
 	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeProfileNotFound {
-		t.Fatalf("enrolment ended with %v, want %s", err, activities.ErrTypeProfileNotFound)
+	if !errors.As(err, &appErr) || appErr.Type() != contract.ErrTypeProfileNotFound {
+		t.Fatalf("enrolment ended with %v, want %s", err, contract.ErrTypeProfileNotFound)
 	}
 	if n := slow.enrolled.Load(); n != 0 {
 		t.Fatalf("the provider was asked to enrol %d times after the erasure began", n)
@@ -223,7 +224,7 @@ func TestEnrolmentAfterACrashAddsNoSecondExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prof := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "CF-1", Name: "Crash", Status: store.FaceStatusPending}
+	prof := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "CF-1", Name: "Crash", Status: contract.FaceStatusPending}
 	t.Cleanup(func() { _, _ = blobs.DeletePrefix(context.Background(), "faces/"+prof.ID+"/") })
 	data := facegen.JPEG(facegen.NewPerson(31).Render(facegen.Scene{Width: 640, Height: 480, X: 0.5, Y: 0.5, Scale: 0.55, Brightness: 1}), 90)
 	img := store.FaceImage{ID: uuid.NewString(), ProfileID: prof.ID, ContentType: "image/jpeg", SizeBytes: len(data), Width: 640, Height: 480,

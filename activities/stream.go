@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
@@ -31,7 +32,7 @@ type Sampler interface {
 // StreamReporter tells a camera's stream workflow how its stream is doing
 // (temporal.Streams signals the workflow run).
 type StreamReporter interface {
-	ReportStream(ctx context.Context, cameraID, runID string, r StreamReport) error
+	ReportStream(ctx context.Context, cameraID, runID string, r contract.StreamReport) error
 }
 
 // StreamSettings tune StreamCamera; zero fields take the defaults.
@@ -90,63 +91,6 @@ func (s StreamSettings) withDefaults() StreamSettings {
 	return s
 }
 
-// StreamCameraInput names the camera and the workflow's session number,
-// which its reports carry so the workflow ignores a stale run's reports.
-type StreamCameraInput struct {
-	CameraID string
-	Session  int
-}
-
-// StreamCounters are a stream's running totals.
-type StreamCounters struct {
-	// FramesRead came from FFmpeg; FramesSent went to the provider;
-	// FramesDropped were skipped because the provider was busy;
-	// FramesRepeated were copies of the previous frame (key-frame decoding
-	// of a camera with sparse key frames) and not sent.
-	FramesRead     uint64 `json:"framesRead"`
-	FramesSent     uint64 `json:"framesSent"`
-	FramesDropped  uint64 `json:"framesDropped"`
-	FramesRepeated uint64 `json:"framesRepeated"`
-	// Faces and Known count the detections stored.
-	Faces uint64 `json:"faces"`
-	Known uint64 `json:"known"`
-	// ProviderErrors counts frames the provider failed on.
-	ProviderErrors uint64 `json:"providerErrors"`
-}
-
-// Add returns the sum of c and d.
-func (c StreamCounters) Add(d StreamCounters) StreamCounters {
-	return StreamCounters{
-		FramesRead: c.FramesRead + d.FramesRead, FramesSent: c.FramesSent + d.FramesSent,
-		FramesDropped: c.FramesDropped + d.FramesDropped, FramesRepeated: c.FramesRepeated + d.FramesRepeated,
-		Faces: c.Faces + d.Faces, Known: c.Known + d.Known, ProviderErrors: c.ProviderErrors + d.ProviderErrors,
-	}
-}
-
-// StreamReport is a stream's state as its activity reports it: in its
-// heartbeats, in signals to the workflow, and in the details of the error
-// that ends it.
-type StreamReport struct {
-	Session     int            `json:"session"`
-	Counters    StreamCounters `json:"counters"`
-	LastFrameAt time.Time      `json:"lastFrameAt"`
-	// LastProviderError is the last provider failure's message (no secret).
-	LastProviderError string `json:"lastProviderError,omitempty"`
-	KeyframesOnly     bool   `json:"keyframesOnly"`
-}
-
-// Streaming reports whether the stream has delivered a frame.
-func (r StreamReport) Streaming() bool { return r.Counters.FramesRead > 0 }
-
-// Error types of StreamCamera besides the camera ones.
-const (
-	// ErrTypeCameraInactive ends a stream whose camera is no longer active.
-	ErrTypeCameraInactive = "CameraInactive"
-	// ErrTypeWorkerShutdown ends a session its worker gave back while
-	// shutting down: not the camera's failure.
-	ErrTypeWorkerShutdown = "worker_shutdown"
-)
-
 // StreamCamera runs until cancelled or until the camera's stream fails:
 // FFmpeg samples the camera at its frame rate, frames go to the configured
 // provider with at most InFlight at once (the rest are dropped and
@@ -154,17 +98,17 @@ const (
 // found becomes a detection — shown live at once, stored in batches. The
 // first frame marks the camera online. A failure is an application error
 // typed by its camera error class, with the last StreamReport as details.
-func (a *Activities) StreamCamera(ctx context.Context, in StreamCameraInput) (StreamReport, error) {
+func (a *Activities) StreamCamera(ctx context.Context, in contract.StreamCameraInput) (contract.StreamReport, error) {
 	if a.Sampler == nil || a.Writer == nil {
-		return StreamReport{}, temporal.NewNonRetryableApplicationError("this worker cannot stream cameras: no sampler or detection writer", "WorkerMisconfigured", nil)
+		return contract.StreamReport{}, temporal.NewNonRetryableApplicationError("this worker cannot stream cameras: no sampler or detection writer", "WorkerMisconfigured", nil)
 	}
 	set := a.Stream.withDefaults()
 	c, fin, err := a.loadCamera(ctx, in.CameraID, 0)
 	if err != nil {
-		return StreamReport{}, err
+		return contract.StreamReport{}, err
 	}
 	if c.State != camera.StateActive {
-		return StreamReport{}, temporal.NewNonRetryableApplicationError("camera is "+c.State, ErrTypeCameraInactive, nil)
+		return contract.StreamReport{}, temporal.NewNonRetryableApplicationError("camera is "+c.State, contract.ErrTypeCameraInactive, nil)
 	}
 	fps := c.FPS
 	if fps <= 0 {
@@ -196,7 +140,7 @@ type stream struct {
 	slot chan ffmpeg.Frame // the newest frame waiting for the provider
 
 	mu       sync.Mutex
-	counters StreamCounters
+	counters contract.StreamCounters
 	lastAt   time.Time
 	lastErr  string
 	lastData []byte // the previous frame, to skip repeats
@@ -237,14 +181,14 @@ func (s *stream) provider(ctx context.Context) (provider.Provider, error) {
 	return p, nil
 }
 
-func (s *stream) report() StreamReport {
+func (s *stream) report() contract.StreamReport {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return StreamReport{Session: s.session, Counters: s.counters, LastFrameAt: s.lastAt,
+	return contract.StreamReport{Session: s.session, Counters: s.counters, LastFrameAt: s.lastAt,
 		LastProviderError: s.lastErr, KeyframesOnly: s.keyframes}
 }
 
-func (s *stream) run(actx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleOptions) (StreamReport, error) {
+func (s *stream) run(actx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleOptions) (contract.StreamReport, error) {
 	ctx, cancel := context.WithCancel(actx)
 	defer cancel()
 	s.wake = make(chan struct{}, 1)
@@ -310,7 +254,7 @@ func (s *stream) run(actx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleO
 	rep := s.report()
 	if stopping.Load() {
 		s.a.Log.Info("camera stream handed back: the worker is shutting down", slog.String("camera_id", s.cameraID))
-		return rep, temporal.NewApplicationError("the worker running the stream is shutting down", ErrTypeWorkerShutdown, rep)
+		return rep, temporal.NewApplicationError("the worker running the stream is shutting down", contract.ErrTypeWorkerShutdown, rep)
 	}
 	if actx.Err() != nil {
 		return rep, actx.Err() // cancelled: the workflow asked for it
@@ -318,7 +262,7 @@ func (s *stream) run(actx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleO
 	s.a.Log.Warn("camera stream failed", slog.String("camera_id", s.cameraID), slog.String("error", err.Error()))
 	code := ffmpeg.Code(err)
 	if code == "" {
-		code = ErrTypeStreamFailed
+		code = contract.ErrTypeStreamFailed
 	}
 	return rep, temporal.NewApplicationError(err.Error(), code, rep)
 }
@@ -358,13 +302,13 @@ func (s *stream) onFrame(f ffmpeg.Frame) {
 		// The slot holds an older frame nobody has taken: replace it.
 		select {
 		case <-s.slot:
-			s.count(func(c *StreamCounters) { c.FramesDropped++ })
+			s.count(func(c *contract.StreamCounters) { c.FramesDropped++ })
 		default:
 		}
 	}
 }
 
-func (s *stream) count(f func(*StreamCounters)) {
+func (s *stream) count(f func(*contract.StreamCounters)) {
 	s.mu.Lock()
 	f(&s.counters)
 	s.mu.Unlock()
@@ -393,7 +337,7 @@ func (s *stream) recognize(ctx context.Context, f ffmpeg.Frame) {
 		}
 		return
 	}
-	s.count(func(c *StreamCounters) { c.FramesSent++ })
+	s.count(func(c *contract.StreamCounters) { c.FramesSent++ })
 	found, err := prov.Recognize(ctx, f.Data)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -415,7 +359,7 @@ func (s *stream) recognize(ctx context.Context, f ffmpeg.Frame) {
 		}
 	}
 	rows := make([]store.Detection, len(found.Faces))
-	labels := make([]FrameDetection, len(found.Faces))
+	labels := make([]contract.FrameDetection, len(found.Faces))
 	known := 0
 	for i, face := range found.Faces {
 		cam := s.cameraID
@@ -428,11 +372,11 @@ func (s *stream) recognize(ctx context.Context, f ffmpeg.Frame) {
 		if p, ok := s.a.Writer.Profile(ctx, face.Subject); ok {
 			id := p.ID
 			rows[i].FaceProfileID, rows[i].Known = &id, true
-			labels[i] = FrameDetection{EmployeeCode: p.EmployeeCode, Name: p.Name}
+			labels[i] = contract.FrameDetection{EmployeeCode: p.EmployeeCode, Name: p.Name}
 			known++
 		}
 	}
-	s.count(func(c *StreamCounters) { c.Faces += uint64(len(rows)); c.Known += uint64(known) })
+	s.count(func(c *contract.StreamCounters) { c.Faces += uint64(len(rows)); c.Known += uint64(known) })
 	s.a.showLive(ctx, s.cameraID, at, rows, labels)
 	s.a.Writer.Add(rows)
 }
@@ -470,7 +414,7 @@ func (s *stream) heartbeatLoop(ctx context.Context) {
 func (s *stream) reportLoop(ctx context.Context) {
 	tell := time.NewTicker(s.set.ReportEvery)
 	defer tell.Stop()
-	var told StreamReport
+	var told contract.StreamReport
 	for {
 		select {
 		case <-ctx.Done():
@@ -488,7 +432,7 @@ func (s *stream) reportLoop(ctx context.Context) {
 
 // tell reports to the workflow and logs what changed since prev as
 // pipeline events: frames dropped and provider failures.
-func (s *stream) tell(actx context.Context, prev StreamReport) StreamReport {
+func (s *stream) tell(actx context.Context, prev contract.StreamReport) contract.StreamReport {
 	r := s.report()
 	ctx, cancel := context.WithTimeout(actx, s.set.IOTimeout)
 	defer cancel()
@@ -535,33 +479,22 @@ func (a *Activities) markStreamOnline(ctx context.Context, cameraID string, firs
 	}
 }
 
-// MarkCameraStreamInput records a stream failure on its camera.
-type MarkCameraStreamInput struct {
-	CameraID string
-	// Code is the failure's class (an ffmpeg code); Message its text.
-	Code, Message string
-	// Attempt is the failure's number since the stream last worked.
-	Attempt int
-	// RetryIn is how long until the next attempt.
-	RetryIn time.Duration
-}
-
 // MarkCameraStreamFailed marks the camera offline (error for a failure
 // that retrying will not mend) at every failed attempt, and logs the
 // outage as a pipeline event at its first attempt (or when the health
 // changed, e.g. after a probe found the camera online meanwhile).
-func (a *Activities) MarkCameraStreamFailed(ctx context.Context, in MarkCameraStreamInput) (HealthChangeResult, error) {
+func (a *Activities) MarkCameraStreamFailed(ctx context.Context, in contract.MarkCameraStreamInput) (contract.HealthChangeResult, error) {
 	health := camera.HealthOffline
-	if in.Code == ErrTypeUnsupportedCodec || in.Code == ErrTypeInvalidInput {
+	if in.Code == contract.ErrTypeUnsupportedCodec || in.Code == contract.ErrTypeInvalidInput {
 		health = camera.HealthError
 	}
 	now := a.now()
 	ch, err := store.RecordCameraHealth(ctx, a.DB, in.CameraID, health, in.Message, nil, now)
 	if errors.Is(err, store.ErrNotFound) {
-		return HealthChangeResult{}, temporal.NewNonRetryableApplicationError("camera no longer exists", ErrTypeCameraNotFound, nil)
+		return contract.HealthChangeResult{}, temporal.NewNonRetryableApplicationError("camera no longer exists", contract.ErrTypeCameraNotFound, nil)
 	}
 	if err != nil {
-		return HealthChangeResult{}, err
+		return contract.HealthChangeResult{}, err
 	}
 	if in.Attempt <= 1 || ch.Changed { // an outage is logged once, not per retry
 		a.pipelineEvent(ctx, in.CameraID, now.UTC(), "stream_failed", "error", in.Message, map[string]any{
@@ -571,7 +504,7 @@ func (a *Activities) MarkCameraStreamFailed(ctx context.Context, in MarkCameraSt
 	if ch.Changed {
 		a.healthChanged(ctx, in.CameraID, ch.From, ch.To, in.Message)
 	}
-	return HealthChangeResult{Changed: ch.Changed, From: ch.From, To: ch.To}, nil
+	return contract.HealthChangeResult{Changed: ch.Changed, From: ch.From, To: ch.To}, nil
 }
 
 // healthChanged logs and publishes a camera's health change.

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/provider"
@@ -87,7 +88,7 @@ func TestStreamLeavesKeyframeDecodingWhenKeyframesAreSparse(t *testing.T) {
 	env.RegisterActivity(acts)
 	done := make(chan error, 1)
 	go func() {
-		_, err := env.ExecuteActivity(acts.StreamCamera, activities.StreamCameraInput{CameraID: cam.ID, Session: 1})
+		_, err := env.ExecuteActivity(acts.StreamCamera, contract.StreamCameraInput{CameraID: cam.ID, Session: 1})
 		done <- err
 	}()
 
@@ -127,7 +128,7 @@ func TestStreamLeavesKeyframeDecodingWhenKeyframesAreSparse(t *testing.T) {
 // hangs until its caller gives up.
 type stalledReporter struct{ calls atomic.Int32 }
 
-func (r *stalledReporter) ReportStream(ctx context.Context, _, _ string, _ activities.StreamReport) error {
+func (r *stalledReporter) ReportStream(ctx context.Context, _, _ string, _ contract.StreamReport) error {
 	r.calls.Add(1)
 	<-ctx.Done()
 	return ctx.Err()
@@ -161,7 +162,7 @@ func TestHeartbeatsDoNotWaitOnReports(t *testing.T) {
 	env.RegisterActivity(acts)
 	done := make(chan error, 1)
 	go func() {
-		_, err := env.ExecuteActivity(acts.StreamCamera, activities.StreamCameraInput{CameraID: cam.ID, Session: 1})
+		_, err := env.ExecuteActivity(acts.StreamCamera, contract.StreamCameraInput{CameraID: cam.ID, Session: 1})
 		done <- err
 	}()
 	time.Sleep(3 * time.Second)

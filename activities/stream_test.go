@@ -27,6 +27,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/provider"
@@ -68,10 +69,10 @@ func (c *byteCounter) Sample(ctx context.Context, in ffmpeg.Input, o ffmpeg.Samp
 // reportLog keeps the reports a stream sends its workflow.
 type reportLog struct {
 	mu      sync.Mutex
-	reports []activities.StreamReport
+	reports []contract.StreamReport
 }
 
-func (r *reportLog) ReportStream(_ context.Context, _, _ string, rep activities.StreamReport) error {
+func (r *reportLog) ReportStream(_ context.Context, _, _ string, rep contract.StreamReport) error {
 	r.mu.Lock()
 	r.reports = append(r.reports, rep)
 	r.mu.Unlock()
@@ -79,11 +80,11 @@ func (r *reportLog) ReportStream(_ context.Context, _, _ string, rep activities.
 }
 
 // last returns the n-th report from the end (0: the latest).
-func (r *reportLog) last(n int) (activities.StreamReport, bool) {
+func (r *reportLog) last(n int) (contract.StreamReport, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if n >= len(r.reports) {
-		return activities.StreamReport{}, false
+		return contract.StreamReport{}, false
 	}
 	return r.reports[len(r.reports)-1-n], true
 }
@@ -170,7 +171,7 @@ func TestStreamWithHungProviderDropsFramesAndStaysFlat(t *testing.T) {
 	env.RegisterActivity(acts)
 	done := make(chan error, 1)
 	go func() {
-		_, err := env.ExecuteActivity(acts.StreamCamera, activities.StreamCameraInput{CameraID: cam.ID, Session: 1})
+		_, err := env.ExecuteActivity(acts.StreamCamera, contract.StreamCameraInput{CameraID: cam.ID, Session: 1})
 		done <- err
 	}()
 
@@ -305,7 +306,7 @@ func TestStreamHandsBackOnWorkerShutdown(t *testing.T) {
 	env.RegisterActivity(acts)
 	done := make(chan error, 1)
 	go func() {
-		_, err := env.ExecuteActivity(acts.StreamCamera, activities.StreamCameraInput{CameraID: cam.ID, Session: 1})
+		_, err := env.ExecuteActivity(acts.StreamCamera, contract.StreamCameraInput{CameraID: cam.ID, Session: 1})
 		done <- err
 	}()
 	deadline := time.Now().Add(20 * time.Second)
@@ -319,8 +320,8 @@ func TestStreamHandsBackOnWorkerShutdown(t *testing.T) {
 	select {
 	case err := <-done:
 		var appErr *temporal.ApplicationError
-		if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeWorkerShutdown {
-			t.Fatalf("session ended with %v, want %s", err, activities.ErrTypeWorkerShutdown)
+		if !errors.As(err, &appErr) || appErr.Type() != contract.ErrTypeWorkerShutdown {
+			t.Fatalf("session ended with %v, want %s", err, contract.ErrTypeWorkerShutdown)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the stream did not hand its session back within 10s of the worker stopping")

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/config"
@@ -30,7 +31,7 @@ import (
 func (h *harness) mustAttendancePerson(code, name, department string) *store.FaceProfile {
 	h.t.Helper()
 	ctx := context.Background()
-	p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: code, Name: name, Department: department, Status: store.FaceStatusActive}
+	p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: code, Name: name, Department: department, Status: contract.FaceStatusActive}
 	require.NoError(h.t, store.CreateFaceProfile(ctx, h.db, p))
 	shift, err := store.FindShiftByName(ctx, h.db, "Office")
 	if err != nil {
@@ -386,7 +387,7 @@ func TestAttendanceFromCameraEndToEnd(t *testing.T) {
 	require.Equal(t, "HQ", l.Site)
 
 	// Frames keep coming at 2/s: still one check-in.
-	h.waitStreamStatus(cam.ID, 30*time.Second, func(s workflows.CameraStreamStatus) bool { return s.Counters.Known >= 8 })
+	h.waitStreamStatus(cam.ID, 30*time.Second, func(s contract.CameraStreamStatus) bool { return s.Counters.Known >= 8 })
 	time.Sleep(time.Second)
 	n, err := store.CountAttendanceLogs(ctx, h.db, store.AttendanceLogFilter{FaceProfileID: person.ID})
 	require.NoError(t, err)
@@ -398,11 +399,11 @@ func TestAttendanceFromCameraEndToEnd(t *testing.T) {
 	require.True(t, recs[0].Open)
 
 	// Yesterday, a scheduled colleague never came: the day close marks them absent.
-	absent := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "EMP-89", Name: "Absent", Department: "Ops", Status: store.FaceStatusActive}
+	absent := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "EMP-89", Name: "Absent", Department: "Ops", Status: contract.FaceStatusActive}
 	require.NoError(t, store.CreateFaceProfile(ctx, h.db, absent))
 	yesterday := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
 	run, err := h.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "attendance-close-test-" + uuid.NewString(), TaskQueue: rctemporal.TaskQueueDefault},
-		workflows.AttendanceCloseWorkflow, workflows.AttendanceCloseInput{Date: yesterday})
+		workflows.AttendanceCloseWorkflow, contract.AttendanceCloseInput{Date: yesterday})
 	require.NoError(t, err)
 	require.NoError(t, run.Get(ctx, nil))
 	recs, err = store.FindAttendanceRecords(ctx, h.db, store.AttendanceRecordFilter{FaceProfileID: absent.ID, Limit: 5})

@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/store"
@@ -123,8 +123,8 @@ func (s *Server) testCameraConnection(ctx context.Context, in *CameraIDInput) (*
 		return nil, cameraError(err)
 	}
 	id := workflows.CameraProbeWorkflowID(in.ID, newRunID())
-	var outcome activities.ProbeOutcome
-	if err := s.runWorkflow(ctx, id, workflows.CameraProbeWorkflow, workflows.CameraProbeWorkflowInput{CameraID: in.ID}, &outcome); err != nil {
+	var outcome contract.ProbeOutcome
+	if err := s.runWorkflow(ctx, id, workflows.CameraProbeWorkflow, contract.CameraProbeWorkflowInput{CameraID: in.ID}, &outcome); err != nil {
 		return nil, workflowError(err)
 	}
 	c, err := store.FindCameraByID(ctx, s.db, in.ID)
@@ -145,8 +145,8 @@ func (s *Server) takeCameraSnapshot(ctx context.Context, in *CameraIDInput) (*Sn
 		return nil, cameraError(err)
 	}
 	id := workflows.CameraSnapshotWorkflowID(in.ID, newRunID())
-	var res activities.SnapshotResult
-	if err := s.runWorkflow(ctx, id, workflows.CameraSnapshotWorkflow, workflows.CameraSnapshotWorkflowInput{CameraID: in.ID}, &res); err != nil {
+	var res contract.SnapshotResult
+	if err := s.runWorkflow(ctx, id, workflows.CameraSnapshotWorkflow, contract.CameraSnapshotWorkflowInput{CameraID: in.ID}, &res); err != nil {
 		return nil, workflowError(err)
 	}
 	expiry := s.cfg.S3PresignedExpiry
@@ -170,21 +170,21 @@ func workflowError(err error) error {
 	}
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
-		switch t := appErr.Type(); {
-		case t == activities.ErrTypeCameraNotFound:
+		switch t := contract.NormalizeErrorType(appErr.Type()); {
+		case t == contract.ErrTypeCameraNotFound:
 			return newProblem(http.StatusNotFound, CodeNotFound, "camera not found")
-		case t == activities.ErrTypeCredentials:
+		case t == contract.ErrTypeCredentials:
 			return newProblem(http.StatusConflict, CodeCredentials,
 				"the camera's stored credentials cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?); enter its username and password again")
-		case t == activities.ErrTypeStreamNotFound:
+		case t == contract.ErrTypeStreamNotFound:
 			return newProblem(http.StatusBadGateway, "camera-stream-not-found", appErr.Message())
-		case activities.IsCameraErrorType(t):
+		case contract.IsCameraErrorType(t):
 			return newProblem(http.StatusBadGateway, "camera-"+strings.ReplaceAll(t, "_", "-"), appErr.Message())
-		case t == activities.ErrTypeProviderConfig:
+		case t == contract.ErrTypeProviderConfig:
 			return newProblem(http.StatusConflict, CodeProviderConfig, appErr.Message())
 		case strings.HasPrefix(t, "provider_"):
 			// The provider's own failure (its messages never carry the API key).
-			class := strings.TrimPrefix(strings.TrimPrefix(t, "provider_"), "provider_") // provider_provider_error → error
+			class := strings.TrimPrefix(t, "provider_")
 			return newProblem(http.StatusBadGateway, "provider-"+strings.ReplaceAll(class, "_", "-"), appErr.Message())
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/store"
@@ -21,9 +22,9 @@ const CodeStreamNotRunning = "stream-not-running"
 // CameraStreamOutput is a camera's stream as its workflow reports it.
 type CameraStreamOutput struct {
 	Body struct {
-		Running    bool                          `json:"running" doc:"Whether the camera's stream workflow runs (it does while the camera is active)"`
-		WorkflowID string                        `json:"workflowId" doc:"Find the run in the Temporal UI"`
-		Status     *workflows.CameraStreamStatus `json:"status,omitempty" doc:"The workflow's status query; counters are reported by the stream about every 30 s"`
+		Running    bool                         `json:"running" doc:"Whether the camera's stream workflow runs (it does while the camera is active)"`
+		WorkflowID string                       `json:"workflowId" doc:"Find the run in the Temporal UI"`
+		Status     *contract.CameraStreamStatus `json:"status,omitempty" doc:"The workflow's status query; counters are reported by the stream about every 30 s"`
 	}
 }
 

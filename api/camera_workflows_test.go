@@ -14,7 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/testenv"
@@ -182,7 +182,7 @@ func TestCameraStateDrivesStreamWorkflow(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		v, err := h.temporal.QueryWorkflow(context.Background(), workflows.CameraStreamWorkflowID(cam.ID), "", workflows.QueryCameraStreamStatus)
-		var st workflows.CameraStreamStatus
+		var st contract.CameraStreamStatus
 		if err == nil && v.Get(&st) == nil && st.Reconfigured == 1 {
 			break
 		}
@@ -222,13 +222,13 @@ func TestCameraReconciler(t *testing.T) {
 	if err := store.CreateCamera(ctx, h.db, active); err != nil {
 		t.Fatal(err)
 	}
-	reconcile := func() activities.ReconcileResult {
+	reconcile := func() contract.ReconcileResult {
 		run, err := h.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "test-reconcile-" + time.Now().Format("150405.000000"),
 			TaskQueue: rctemporal.TaskQueueDefault}, workflows.CameraReconcileWorkflow)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res activities.ReconcileResult
+		var res contract.ReconcileResult
 		if err := run.Get(ctx, &res); err != nil {
 			t.Fatal(err)
 		}
@@ -270,7 +270,7 @@ func TestCameraHealthWorkflowOfflineAndBack(t *testing.T) {
 	_, op := h.mustUserToken("oscar", auth.RoleOperator)
 	cam := h.mustCreateCamera(op, map[string]any{"name": "Flaky", "url": srv.URL("/cam1"), "state": "active"})
 	ctx := context.Background()
-	check := func(want string) workflows.CameraHealthWorkflowResult {
+	check := func(want string) contract.CameraHealthWorkflowResult {
 		t.Helper()
 		// As if its stream had not delivered a frame for five minutes.
 		if _, err := h.db.ExecContext(ctx, "UPDATE cameras SET last_seen_at = now() - interval '5 minutes' WHERE last_seen_at IS NOT NULL"); err != nil {
@@ -278,11 +278,11 @@ func TestCameraHealthWorkflowOfflineAndBack(t *testing.T) {
 		}
 		run, err := h.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "test-health-" + time.Now().Format("150405.000000"),
 			TaskQueue: rctemporal.TaskQueueDefault}, workflows.CameraHealthWorkflow,
-			workflows.CameraHealthWorkflowInput{StaleAfter: 2 * time.Minute, Concurrency: 2})
+			contract.CameraHealthWorkflowInput{StaleAfter: 2 * time.Minute, Concurrency: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res workflows.CameraHealthWorkflowResult
+		var res contract.CameraHealthWorkflowResult
 		if err := run.Get(ctx, &res); err != nil {
 			t.Fatal(err)
 		}
@@ -304,11 +304,11 @@ func TestCameraHealthWorkflowOfflineAndBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	run, err := h.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "test-health-fresh-" + time.Now().Format("150405.000000"),
-		TaskQueue: rctemporal.TaskQueueDefault}, workflows.CameraHealthWorkflow, workflows.CameraHealthWorkflowInput{StaleAfter: 2 * time.Minute})
+		TaskQueue: rctemporal.TaskQueueDefault}, workflows.CameraHealthWorkflow, contract.CameraHealthWorkflowInput{StaleAfter: 2 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fresh workflows.CameraHealthWorkflowResult
+	var fresh contract.CameraHealthWorkflowResult
 	if err := run.Get(ctx, &fresh); err != nil || fresh.Probed != 0 {
 		t.Fatalf("a streaming camera was probed: %+v %v", fresh, err)
 	}

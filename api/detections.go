@@ -13,7 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
@@ -42,8 +42,8 @@ type SendFrameInput struct {
 // SendFrameOutput lists the faces found.
 type SendFrameOutput struct {
 	Body struct {
-		Detections []activities.FrameDetection `json:"detections"`
-		LatencyMs  int64                       `json:"latencyMs" doc:"Provider time for this frame"`
+		Detections []contract.FrameDetection `json:"detections"`
+		LatencyMs  int64                     `json:"latencyMs" doc:"Provider time for this frame"`
 		// Attendance lists the logs the frame wrote (attendance=true).
 		Attendance []attendance.LogView `json:"attendance,omitempty"`
 		ImageURL   string               `json:"imageUrl" doc:"Presigned URL of the frame"`
@@ -95,7 +95,7 @@ func registerDetections(api huma.API, s *Server) {
 func (s *Server) sendFrame(ctx context.Context, in *SendFrameInput) (*SendFrameOutput, error) {
 	form := in.RawBody.Data()
 	runID := newRunID()
-	input := activities.DetectFrameInput{}
+	input := contract.DetectFrameInput{}
 	switch {
 	case form.Image.IsSet && form.CameraID != "":
 		return nil, fieldError("body.cameraId", "send either an image or a camera ID, not both", form.CameraID)
@@ -129,10 +129,9 @@ func (s *Server) sendFrame(ctx context.Context, in *SendFrameInput) (*SendFrameO
 		return nil, fieldError("body.image", "send an image, or a cameraId to capture from", nil)
 	}
 	id := workflows.DetectFrameWorkflowID(runID)
-	var res activities.DetectFrameResult
+	var res contract.DetectFrameResult
 	if err := s.runWorkflow(ctx, id, workflows.DetectFrameWorkflow, input, &res); err != nil {
-		var appErr interface{ Type() string }
-		if errors.As(err, &appErr) && appErr.Type() == "provider_bad_image" {
+		if contract.ErrorType(err) == contract.ErrTypeProviderBadImage {
 			return nil, fieldError("body.image", "the provider could not read this image", nil)
 		}
 		return nil, workflowError(err)
@@ -157,7 +156,7 @@ func (s *Server) sendFrame(ctx context.Context, in *SendFrameInput) (*SendFrameO
 // frameAttendance records attendance for the known faces of a sent frame,
 // with the camera's direction, zone and site (or the form's direction and
 // the configured zone for an uploaded image), and publishes new logs.
-func (s *Server) frameAttendance(ctx context.Context, form *SendFrameForm, res activities.DetectFrameResult) ([]attendance.LogView, error) {
+func (s *Server) frameAttendance(ctx context.Context, form *SendFrameForm, res contract.DetectFrameResult) ([]attendance.LogView, error) {
 	direction, tz, site := form.Direction, s.cfg.Attendance.Timezone, ""
 	if direction == "" {
 		direction = attendance.CameraEntry

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/store"
@@ -151,7 +152,7 @@ func (s *Server) createExport(ctx context.Context, in *CreateExportInput) (*Expo
 		info.AuditResourceID = id
 	}
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ExportWorkflowID(id), TaskQueue: rctemporal.TaskQueueDefault,
-		WorkflowExecutionTimeout: 7 * time.Hour}, workflows.ExportWorkflow, workflows.ExportWorkflowInput{JobID: id})
+		WorkflowExecutionTimeout: 7 * time.Hour}, workflows.ExportWorkflow, contract.ExportWorkflowInput{JobID: id})
 	if err != nil {
 		s.log.ErrorContext(ctx, "export workflow not started", slog.String("job_id", id), slog.String("error", err.Error()))
 		wctx := context.WithoutCancel(ctx)

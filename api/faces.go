@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/imagecheck"
@@ -271,7 +272,7 @@ func (s *Server) createFace(ctx context.Context, in *CreateFaceInput) (*FaceOutp
 		return nil, p
 	}
 	prof := &store.FaceProfile{ID: id, EmployeeCode: form.EmployeeCode, Name: form.Name, Department: form.Department,
-		Email: form.Email, Status: store.FaceStatusPending}
+		Email: form.Email, Status: contract.FaceStatusPending}
 	if form.OdooEmployeeID > 0 {
 		prof.OdooEmployeeID = &form.OdooEmployeeID
 	}
@@ -299,7 +300,7 @@ func (s *Server) createFace(ctx context.Context, in *CreateFaceInput) (*FaceOutp
 func (s *Server) startRegistration(ctx context.Context, profileID string) {
 	_, err := s.temporal.SignalWithStartWorkflow(ctx, workflows.FaceRegistrationWorkflowID(profileID), workflows.SignalFaceImagesChanged, nil,
 		client.StartWorkflowOptions{TaskQueue: rctemporal.TaskQueueDefault, WorkflowExecutionTimeout: time.Hour},
-		workflows.FaceRegistrationWorkflow, workflows.FaceRegistrationWorkflowInput{ProfileID: profileID})
+		workflows.FaceRegistrationWorkflow, contract.FaceRegistrationWorkflowInput{ProfileID: profileID})
 	if err != nil {
 		s.log.ErrorContext(ctx, "face registration not started", slog.String("profile_id", profileID), slog.String("error", err.Error()))
 	}
@@ -360,7 +361,7 @@ func (s *Server) updateFace(ctx context.Context, in *UpdateFaceInput) (*FaceOutp
 }
 
 func (s *Server) deleteFace(ctx context.Context, in *FaceIDInput) (*FaceOutput, error) {
-	if err := store.SetFaceProfileStatus(ctx, s.db, in.ID, store.FaceStatusDeleting, "erasure requested"); err != nil {
+	if err := store.SetFaceProfileStatus(ctx, s.db, in.ID, contract.FaceStatusDeleting, "erasure requested"); err != nil {
 		return nil, faceError(err)
 	}
 	// A registration still running stops (and refuses to enrol anything
@@ -370,7 +371,7 @@ func (s *Server) deleteFace(ctx context.Context, in *FaceIDInput) (*FaceOutput, 
 	}
 	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.FaceDeletionWorkflowID(in.ID), TaskQueue: rctemporal.TaskQueueDefault,
-	}, workflows.FaceDeletionWorkflow, workflows.FaceDeletionWorkflowInput{ProfileID: in.ID})
+	}, workflows.FaceDeletionWorkflow, contract.FaceDeletionWorkflowInput{ProfileID: in.ID})
 	if err != nil {
 		s.log.ErrorContext(ctx, "face deletion not started", slog.String("profile_id", in.ID), slog.String("error", err.Error()))
 		return nil, newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the workflow service is unavailable; the person is marked for deletion, try again shortly")
@@ -383,7 +384,7 @@ func (s *Server) addFaceImages(ctx context.Context, in *AddFaceImagesInput) (*Fa
 	if err != nil {
 		return nil, faceError(err)
 	}
-	if prof.Status == store.FaceStatusDeleting {
+	if prof.Status == contract.FaceStatusDeleting {
 		return nil, newProblem(http.StatusConflict, CodeConflict, "this person is being deleted")
 	}
 	if len(prof.Images)+len(in.RawBody.Data().Images) > 50 {

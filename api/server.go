@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/live"
@@ -27,7 +28,6 @@ import (
 	"github.com/rollcall/rollcall/internal/revoke"
 	"github.com/rollcall/rollcall/internal/secrets"
 	"github.com/rollcall/rollcall/store"
-	"github.com/rollcall/rollcall/workflows"
 )
 
 // Checker reports whether one dependency is healthy.
@@ -70,7 +70,7 @@ type StreamControl interface {
 	Resume(ctx context.Context, cameraID string) error
 	// Status returns rctemporal.ErrStreamNotRunning for a camera without a
 	// running stream.
-	Status(ctx context.Context, cameraID string) (workflows.CameraStreamStatus, error)
+	Status(ctx context.Context, cameraID string) (contract.CameraStreamStatus, error)
 }
 
 // Versions tells the current version of a cached resource.

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/store"
@@ -61,7 +62,7 @@ func TestShifts(t *testing.T) {
 	require.Equal(t, 404, h.as(hr, "PUT", "/api/v1/shifts/"+uuid.NewString(), office).Code)
 
 	// Assignments: the department works the office shift, one person nights.
-	p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "S-1", Name: "Sam", Department: "Ops", Status: store.FaceStatusActive}
+	p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "S-1", Name: "Sam", Department: "Ops", Status: contract.FaceStatusActive}
 	require.NoError(t, store.CreateFaceProfile(ctx, h.db, p))
 	res = h.as(hr, "POST", "/api/v1/shifts/"+id+"/assignments", map[string]any{"department": "Ops"})
 	require.Equal(t, http.StatusCreated, res.Code, "%s", res.Body)

@@ -11,12 +11,11 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
-	"github.com/rollcall/rollcall/workflows"
 )
 
 // readHealthEvent reads WebSocket messages until the camera's
@@ -82,7 +81,7 @@ func TestStreamMarksCameraOfflineAndBackOnline(t *testing.T) {
 		}
 	})
 	mustReadHealthEverywhere(t, clients, cam.ID, "online", 30*time.Second)
-	h.waitStreamStatus(cam.ID, 10*time.Second, func(s workflows.CameraStreamStatus) bool { return s.State == workflows.StreamStreaming })
+	h.waitStreamStatus(cam.ID, 10*time.Second, func(s contract.CameraStreamStatus) bool { return s.State == contract.StreamStreaming })
 
 	srv.Stop()
 	stoppedAt := time.Now()
@@ -97,10 +96,10 @@ func TestStreamMarksCameraOfflineAndBackOnline(t *testing.T) {
 	ctx := context.Background()
 	mustHealthEvent(t, h, cam.ID, "online", "offline")
 	// It stays away for a few attempts: the camera is marked offline once.
-	st := h.waitStreamStatus(cam.ID, 15*time.Second, func(s workflows.CameraStreamStatus) bool {
-		return s.State == workflows.StreamReconnecting && s.Failures >= 3
+	st := h.waitStreamStatus(cam.ID, 15*time.Second, func(s contract.CameraStreamStatus) bool {
+		return s.State == contract.StreamReconnecting && s.Failures >= 3
 	})
-	if !activities.IsCameraErrorType(st.LastErrorCode) || slices.Contains(activities.PermanentCameraErrors, st.LastErrorCode) || st.RetryAt == nil {
+	if !contract.IsCameraErrorType(st.LastErrorCode) || slices.Contains(contract.PermanentCameraErrors, st.LastErrorCode) || st.RetryAt == nil {
 		t.Errorf("status %+v: want a transient camera error and a retry time", st)
 	}
 	var failed, offline int
@@ -123,8 +122,8 @@ func TestStreamMarksCameraOfflineAndBackOnline(t *testing.T) {
 		t.Errorf("camera health %q, want online", c.Health)
 	}
 	mustHealthEvent(t, h, cam.ID, "offline", "online")
-	h.waitStreamStatus(cam.ID, 5*time.Second, func(s workflows.CameraStreamStatus) bool {
-		return s.State == workflows.StreamStreaming && s.Failures == 0 && s.Sessions >= 2
+	h.waitStreamStatus(cam.ID, 5*time.Second, func(s contract.CameraStreamStatus) bool {
+		return s.State == contract.StreamStreaming && s.Failures == 0 && s.Sessions >= 2
 	})
 }
 

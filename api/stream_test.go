@@ -15,10 +15,10 @@ import (
 	"github.com/coder/websocket"
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/testenv"
-	"github.com/rollcall/rollcall/workflows"
 )
 
 // writePhoto stores a picture for the camera server to loop.
@@ -53,10 +53,10 @@ func readEvent(t *testing.T, c *websocket.Conn, channel string, within time.Dura
 }
 
 // waitStreamStatus polls the stream workflow's status until ok says so.
-func (h *harness) waitStreamStatus(cameraID string, within time.Duration, ok func(workflows.CameraStreamStatus) bool) workflows.CameraStreamStatus {
+func (h *harness) waitStreamStatus(cameraID string, within time.Duration, ok func(contract.CameraStreamStatus) bool) contract.CameraStreamStatus {
 	h.t.Helper()
 	deadline := time.Now().Add(within)
-	var st workflows.CameraStreamStatus
+	var st contract.CameraStreamStatus
 	var err error
 	for time.Now().Before(deadline) {
 		if st, err = h.streams.Status(context.Background(), cameraID); err == nil && ok(st) {
@@ -119,8 +119,8 @@ func TestLiveRecognitionEndToEnd(t *testing.T) {
 		t.Fatalf("live view: %+v", view)
 	}
 
-	st := h.waitStreamStatus(cam.ID, 10*time.Second, func(s workflows.CameraStreamStatus) bool {
-		return s.State == workflows.StreamStreaming && s.Counters.Known > 0
+	st := h.waitStreamStatus(cam.ID, 10*time.Second, func(s contract.CameraStreamStatus) bool {
+		return s.State == contract.StreamStreaming && s.Counters.Known > 0
 	})
 	if st.Counters.FramesRead < st.Counters.FramesSent || st.LastFrameAt == nil || st.Sessions != 1 {
 		t.Fatalf("status: %+v", st)
@@ -131,7 +131,7 @@ func TestLiveRecognitionEndToEnd(t *testing.T) {
 
 	// Someone nobody registered.
 	stranger := h.mustCreateCamera(op, map[string]any{"name": "Back door", "url": srv.URL("/stranger"), "state": "active", "fps": 2})
-	h.waitStreamStatus(stranger.ID, 30*time.Second, func(s workflows.CameraStreamStatus) bool { return s.Counters.Faces >= 2 })
+	h.waitStreamStatus(stranger.ID, 30*time.Second, func(s contract.CameraStreamStatus) bool { return s.Counters.Faces >= 2 })
 	ctx := context.Background()
 	deadline := time.Now().Add(5 * time.Second)
 	var faces, known int
@@ -150,23 +150,23 @@ func TestLiveRecognitionEndToEnd(t *testing.T) {
 
 	// Operators pause and resume the stream; viewers see its state.
 	var stream struct {
-		Running bool                          `json:"running"`
-		Status  *workflows.CameraStreamStatus `json:"status"`
+		Running bool                         `json:"running"`
+		Status  *contract.CameraStreamStatus `json:"status"`
 	}
 	res := h.as(viewer, "GET", "/api/v1/cameras/"+cam.ID+"/stream", nil)
 	_ = json.Unmarshal(res.Body.Bytes(), &stream)
-	if res.Code != 200 || !stream.Running || stream.Status == nil || stream.Status.State != workflows.StreamStreaming || stream.Status.Counters.Known == 0 {
+	if res.Code != 200 || !stream.Running || stream.Status == nil || stream.Status.State != contract.StreamStreaming || stream.Status.Counters.Known == 0 {
 		t.Fatalf("stream: %d %s", res.Code, res.Body)
 	}
 	if res := h.as(op, "POST", "/api/v1/cameras/"+cam.ID+"/stream/pause", nil); res.Code != 202 {
 		t.Fatalf("pause: %d %s", res.Code, res.Body)
 	}
-	h.waitStreamStatus(cam.ID, 10*time.Second, func(s workflows.CameraStreamStatus) bool { return s.State == workflows.StreamPaused })
+	h.waitStreamStatus(cam.ID, 10*time.Second, func(s contract.CameraStreamStatus) bool { return s.State == contract.StreamPaused })
 	if res := h.as(op, "POST", "/api/v1/cameras/"+cam.ID+"/stream/resume", nil); res.Code != 202 {
 		t.Fatalf("resume: %d %s", res.Code, res.Body)
 	}
-	h.waitStreamStatus(cam.ID, 15*time.Second, func(s workflows.CameraStreamStatus) bool {
-		return s.State == workflows.StreamStreaming && s.Sessions == 2
+	h.waitStreamStatus(cam.ID, 15*time.Second, func(s contract.CameraStreamStatus) bool {
+		return s.State == contract.StreamStreaming && s.Sessions == 2
 	})
 
 	// Deactivating stops the stream cleanly.

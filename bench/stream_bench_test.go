@@ -11,7 +11,7 @@ import (
 
 	temporalclient "go.temporal.io/sdk/client"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/testenv"
 	rctemporal "github.com/rollcall/rollcall/temporal"
 	"github.com/rollcall/rollcall/workflows"
@@ -279,10 +279,10 @@ func (e *streamEnv) measure(b *testing.B, ids []string) *streamStep {
 		st.reported++
 		if r1.Session != r0.Session {
 			st.restarts += r1.Session - r0.Session
-			r0 = activities.StreamReport{} // the new session counted from 0
+			r0 = contract.StreamReport{} // the new session counted from 0
 		}
 		c0, c1 := r0.Counters, r1.Counters
-		st.counters = st.counters.Add(activities.StreamCounters{FramesRead: c1.FramesRead - c0.FramesRead,
+		st.counters = st.counters.Add(contract.StreamCounters{FramesRead: c1.FramesRead - c0.FramesRead,
 			FramesSent: c1.FramesSent - c0.FramesSent, FramesDropped: c1.FramesDropped - c0.FramesDropped,
 			FramesRepeated: c1.FramesRepeated - c0.FramesRepeated, ProviderErrors: c1.ProviderErrors - c0.ProviderErrors})
 	}

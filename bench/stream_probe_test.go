@@ -18,7 +18,7 @@ import (
 	temporalclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/workflows"
 )
 
@@ -305,10 +305,10 @@ func cameraServerPID(port int) int {
 
 // streamReports returns the last heartbeat of each camera's running
 // StreamCamera activity (streams between sessions have none).
-func streamReports(ctx context.Context, tc temporalclient.Client, ids []string) map[string]activities.StreamReport {
+func streamReports(ctx context.Context, tc temporalclient.Client, ids []string) map[string]contract.StreamReport {
 	type found struct {
 		id string
-		r  activities.StreamReport
+		r  contract.StreamReport
 	}
 	results := make(chan found, len(ids))
 	work := make(chan string)
@@ -322,7 +322,7 @@ func streamReports(ctx context.Context, tc temporalclient.Client, ids []string) 
 				}
 				var r found
 				for _, pa := range d.RawResponse.GetPendingActivities() {
-					var rep activities.StreamReport
+					var rep contract.StreamReport
 					if pa.GetActivityType().GetName() == "StreamCamera" && pa.GetHeartbeatDetails() != nil &&
 						converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &rep) == nil {
 						r = found{id: id, r: rep}
@@ -338,7 +338,7 @@ func streamReports(ctx context.Context, tc temporalclient.Client, ids []string) 
 		}
 		close(work)
 	}()
-	out := make(map[string]activities.StreamReport, len(ids))
+	out := make(map[string]contract.StreamReport, len(ids))
 	for range ids {
 		if r := <-results; r.id != "" {
 			out[r.id] = r.r

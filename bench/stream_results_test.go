@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 )
 
 // streamStep is one step's measurement.
@@ -19,7 +19,7 @@ type streamStep struct {
 	window    time.Duration
 	delivered []int           // detections that reached the WebSocket client, per camera
 	latency   []time.Duration // frame read → WebSocket client, sorted
-	counters  activities.StreamCounters
+	counters  contract.StreamCounters
 	restarts  int // stream sessions opened again during the window
 	reported  int // streams whose heartbeat was read at both ends
 	cpu       cpuUse

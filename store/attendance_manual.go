@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/attendance"
 )
 
@@ -154,7 +155,7 @@ func PeopleToClose(ctx context.Context, db bun.IDB, d attendance.Date, afterID s
 	var ids []string
 	q := db.NewSelect().Model((*FaceProfile)(nil)).Column("id").
 		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("status = ?", FaceStatusActive).
+			return q.Where("status = ?", contract.FaceStatusActive).
 				WhereOr("EXISTS (SELECT 1 FROM attendance_logs AS l WHERE l.face_profile_id = face_profile.id AND l.work_date = ?)", dateValue(d))
 		}).
 		Where("NOT EXISTS (SELECT 1 FROM attendance_records AS r WHERE r.face_profile_id = face_profile.id AND r.work_date = ? AND r.closed)", dateValue(d)).

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/attendance"
 )
 
@@ -155,7 +156,7 @@ func SystemSummary(ctx context.Context, db bun.IDB, today attendance.Date, midni
 		ColumnExpr("(SELECT count(*) FROM cameras WHERE state = 'active' AND health <> 'online') AS cameras_offline").
 		ColumnExpr("(SELECT count(*) FROM cameras WHERE state = 'active') AS cameras_active").
 		ColumnExpr("(SELECT count(*) FROM cameras) AS cameras_total").
-		ColumnExpr("(SELECT count(*) FROM face_profiles WHERE status = ?) AS people_active", FaceStatusActive).
+		ColumnExpr("(SELECT count(*) FROM face_profiles WHERE status = ?) AS people_active", contract.FaceStatusActive).
 		ColumnExpr("(SELECT count(*) FROM attendance_records WHERE work_date = ?::date AND first_in IS NOT NULL) AS present_today", today.String()).
 		ColumnExpr("(SELECT count(*) FROM detections WHERE detected_at >= ?) AS detections_day", midnight).
 		ColumnExpr("(SELECT count(*) FROM attendance_logs WHERE sync_state IN ('pending', 'failed') AND deleted_at IS NULL) AS pending_sync").

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
@@ -18,7 +19,7 @@ import (
 
 func mustPerson(tb testing.TB, db bun.IDB, code, department string) *store.FaceProfile {
 	tb.Helper()
-	p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: code, Name: "Person " + code, Department: department, Status: store.FaceStatusActive}
+	p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: code, Name: "Person " + code, Department: department, Status: contract.FaceStatusActive}
 	require.NoError(tb, store.CreateFaceProfile(context.Background(), db, p))
 	return p
 }

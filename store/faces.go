@@ -7,15 +7,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-)
 
-// Face profile statuses.
-const (
-	FaceStatusPending     = "pending"
-	FaceStatusRegistering = "registering"
-	FaceStatusActive      = "active"
-	FaceStatusFailed      = "failed"
-	FaceStatusDeleting    = "deleting"
+	"github.com/rollcall/rollcall/contract"
 )
 
 // Face image statuses.
@@ -248,7 +241,7 @@ func DeleteFaceProfile(ctx context.Context, db bun.IDB, id string) error {
 func StuckFaceProfiles(ctx context.Context, db bun.IDB, olderThan time.Time, limit int) ([]FaceProfile, error) {
 	var ps []FaceProfile
 	err := db.NewSelect().Model(&ps).Column("id", "status", "updated_at").
-		Where("status IN (?)", bun.List([]string{FaceStatusPending, FaceStatusRegistering, FaceStatusDeleting})).
+		Where("status IN (?)", bun.List([]string{contract.FaceStatusPending, contract.FaceStatusRegistering, contract.FaceStatusDeleting})).
 		Where("updated_at < ?", olderThan).Order("updated_at").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: stuck face profiles: %w", err)

@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/workflows"
 )
 
@@ -34,7 +34,7 @@ func (s *Streams) Start(ctx context.Context, cameraID string) error {
 		TaskQueue:                TaskQueueStreams,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, workflows.CameraStreamWorkflow, workflows.CameraStreamWorkflowInput{CameraID: cameraID, SessionQueue: TaskQueueStreamSessions,
+	}, workflows.CameraStreamWorkflow, contract.CameraStreamWorkflowInput{CameraID: cameraID, SessionQueue: TaskQueueStreamSessions,
 		PlacementTimeout: cmp.Or(s.PlacementTimeout, 2*time.Minute)})
 	if err != nil {
 		return fmt.Errorf("temporal: start camera stream %s: %w", cameraID, err)
@@ -84,8 +84,8 @@ func (s *Streams) signal(ctx context.Context, cameraID, name string, arg any) er
 }
 
 // Status queries a camera's running stream; ErrStreamNotRunning if none.
-func (s *Streams) Status(ctx context.Context, cameraID string) (workflows.CameraStreamStatus, error) {
-	var st workflows.CameraStreamStatus
+func (s *Streams) Status(ctx context.Context, cameraID string) (contract.CameraStreamStatus, error) {
+	var st contract.CameraStreamStatus
 	resp, err := s.Client.QueryWorkflowWithOptions(ctx, &client.QueryWorkflowWithOptionsRequest{
 		WorkflowID: workflows.CameraStreamWorkflowID(cameraID), QueryType: workflows.QueryCameraStreamStatus,
 		// A closed run would still answer, with its last state.
@@ -105,7 +105,7 @@ func (s *Streams) Status(ctx context.Context, cameraID string) (workflows.Camera
 
 // ReportStream delivers a running stream's report to its workflow run
 // (activities.StreamReporter); a report to a run that ended is dropped.
-func (s *Streams) ReportStream(ctx context.Context, cameraID, runID string, r activities.StreamReport) error {
+func (s *Streams) ReportStream(ctx context.Context, cameraID, runID string, r contract.StreamReport) error {
 	err := s.Client.SignalWorkflow(ctx, workflows.CameraStreamWorkflowID(cameraID), runID, workflows.SignalCameraStreamReport, r)
 	if err != nil && !isGone(err) {
 		return fmt.Errorf("temporal: report camera stream %s: %w", cameraID, err)

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
@@ -74,14 +75,14 @@ func TestUpsertScheduleUpdatesInPlace(t *testing.T) {
 		Every:      time.Hour,
 		Workflow:   workflows.CleanupWorkflow,
 		WorkflowID: id + "-run",
-		Args:       []any{workflows.CleanupWorkflowInput{SessionGrace: time.Hour}},
+		Args:       []any{contract.CleanupWorkflowInput{SessionGrace: time.Hour}},
 		TaskQueue:  "rollcall-test-unpolled",
 		Note:       "test",
 	}
 	require.NoError(t, temporal.UpsertSchedule(ctx, c, s))
 
 	s.Every = 2 * time.Hour
-	s.Args = []any{workflows.CleanupWorkflowInput{SessionGrace: 3 * time.Hour}}
+	s.Args = []any{contract.CleanupWorkflowInput{SessionGrace: 3 * time.Hour}}
 	require.NoError(t, temporal.UpsertSchedule(ctx, c, s), "a second upsert with the same ID is not an error")
 
 	d := mustDescribeSchedule(t, c, id)
@@ -96,7 +97,7 @@ func TestUpsertScheduleUpdatesInPlace(t *testing.T) {
 	require.Len(t, action.Args, 1)
 	payload, ok := action.Args[0].(*commonpb.Payload)
 	require.True(t, ok, "arg is %T", action.Args[0])
-	var in workflows.CleanupWorkflowInput
+	var in contract.CleanupWorkflowInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(payload, &in))
 	require.Equal(t, 3*time.Hour, in.SessionGrace, "the action's arguments are updated too")
 	require.Equal(t, enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, d.Schedule.Policy.Overlap)
@@ -114,12 +115,12 @@ func TestUpsertScheduleResetsPolicies(t *testing.T) {
 		ID:   id,
 		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: time.Minute}}},
 		Action: &client.ScheduleWorkflowAction{ID: id + "-run", Workflow: workflows.CleanupWorkflow,
-			Args: []any{workflows.CleanupWorkflowInput{}}, TaskQueue: "rollcall-test-unpolled"},
+			Args: []any{contract.CleanupWorkflowInput{}}, TaskQueue: "rollcall-test-unpolled"},
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL, CatchupWindow: 365 * 24 * time.Hour,
 	})
 	require.NoError(t, err)
 	require.NoError(t, temporal.UpsertSchedule(ctx, c, temporal.Schedule{ID: id, Every: time.Minute, Workflow: workflows.CleanupWorkflow,
-		WorkflowID: id + "-run", Args: []any{workflows.CleanupWorkflowInput{}}, TaskQueue: "rollcall-test-unpolled"}))
+		WorkflowID: id + "-run", Args: []any{contract.CleanupWorkflowInput{}}, TaskQueue: "rollcall-test-unpolled"}))
 	d := mustDescribeSchedule(t, c, id)
 	require.Equal(t, enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, d.Schedule.Policy.Overlap)
 	require.Equal(t, time.Minute, d.Schedule.Policy.CatchupWindow)
@@ -160,11 +161,11 @@ func TestRunWorkerRunsCleanup(t *testing.T) {
 	runCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	run, err := c.ExecuteWorkflow(runCtx, client.StartWorkflowOptions{ID: uniqueID("test-cleanup-"), TaskQueue: temporal.TaskQueueDefault},
-		workflows.CleanupWorkflow, workflows.CleanupWorkflowInput{SessionGrace: time.Hour})
+		workflows.CleanupWorkflow, contract.CleanupWorkflowInput{SessionGrace: time.Hour})
 	require.NoError(t, err)
-	var res workflows.CleanupWorkflowResult
+	var res contract.CleanupWorkflowResult
 	require.NoError(t, run.Get(runCtx, &res), "the worker polls the default task queue and completes the run")
-	require.Equal(t, workflows.CleanupWorkflowResult{SessionsDeleted: 1}, res)
+	require.Equal(t, contract.CleanupWorkflowResult{SessionsDeleted: 1}, res)
 
 	_, err = store.FindSessionByHash(ctx, db, expired)
 	require.ErrorIs(t, err, store.ErrNotFound)

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/workflows"
 )
 
@@ -72,7 +73,7 @@ func Schedules(o WorkerOptions) []Schedule {
 			Every:      time.Hour,
 			Workflow:   workflows.CleanupWorkflow,
 			WorkflowID: workflows.CleanupWorkflowID,
-			Args:       []any{workflows.CleanupWorkflowInput{SessionGrace: 24 * time.Hour, AuditRetention: o.AuditRetention}},
+			Args:       []any{contract.CleanupWorkflowInput{SessionGrace: 24 * time.Hour, AuditRetention: o.AuditRetention}},
 			TaskQueue:  TaskQueueDefault,
 			Note:       "Rollcall: purge expired sessions and audit entries past retention",
 		},
@@ -81,7 +82,7 @@ func Schedules(o WorkerOptions) []Schedule {
 			Every:      time.Minute,
 			Workflow:   workflows.CameraHealthWorkflow,
 			WorkflowID: workflows.CameraHealthWorkflowID,
-			Args:       []any{workflows.CameraHealthWorkflowInput{StaleAfter: 2 * time.Minute, Concurrency: 4}},
+			Args:       []any{contract.CameraHealthWorkflowInput{StaleAfter: 2 * time.Minute, Concurrency: 4}},
 			TaskQueue:  TaskQueueDefault,
 			Note:       "Rollcall: probe active cameras that are not streaming; record online/offline changes",
 		},
@@ -106,7 +107,7 @@ func Schedules(o WorkerOptions) []Schedule {
 			Every:      time.Hour,
 			Workflow:   workflows.AttendanceCloseWorkflow,
 			WorkflowID: workflows.AttendanceCloseWorkflowID,
-			Args:       []any{workflows.AttendanceCloseInput{}},
+			Args:       []any{contract.AttendanceCloseInput{}},
 			TaskQueue:  TaskQueueDefault,
 			Note:       "Rollcall: close ended work days (absent with no check-in, incomplete with no check-out)",
 		},

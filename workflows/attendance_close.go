@@ -6,7 +6,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/attendance"
 )
 
@@ -19,17 +19,11 @@ const AttendanceCloseWorkflowID = "attendance-close"
 // is made up by the next.
 const AttendanceCloseLookback = 3
 
-// AttendanceCloseInput optionally names one date (YYYY-MM-DD) to close
-// again; empty closes the last AttendanceCloseLookback days and today.
-type AttendanceCloseInput struct {
-	Date string `json:"date,omitempty"`
-}
-
 // AttendanceCloseWorkflow closes attendance days that have ended: run
 // hourly by a schedule, it marks absent the scheduled people with no
 // check-in and incomplete the ones never checked out, each in their
 // shift's zone. Re-running it for a day changes nothing.
-func AttendanceCloseWorkflow(ctx workflow.Context, in AttendanceCloseInput) (activities.CloseDaysResult, error) {
+func AttendanceCloseWorkflow(ctx workflow.Context, in contract.AttendanceCloseInput) (contract.CloseDaysResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
 		HeartbeatTimeout:    2 * time.Minute,
@@ -38,7 +32,7 @@ func AttendanceCloseWorkflow(ctx workflow.Context, in AttendanceCloseInput) (act
 			BackoffCoefficient:     2,
 			MaximumInterval:        time.Minute,
 			MaximumAttempts:        5,
-			NonRetryableErrorTypes: []string{activities.ErrTypeBadDate},
+			NonRetryableErrorTypes: []string{contract.ErrTypeBadDate},
 		},
 	})
 	now := workflow.Now(ctx)
@@ -51,7 +45,7 @@ func AttendanceCloseWorkflow(ctx workflow.Context, in AttendanceCloseInput) (act
 			dates = append(dates, today.AddDays(-i).String())
 		}
 	}
-	var res activities.CloseDaysResult
-	err := workflow.ExecuteActivity(ctx, a.CloseAttendanceDays, activities.CloseDaysInput{Dates: dates, Now: now}).Get(ctx, &res)
+	var res contract.CloseDaysResult
+	err := workflow.ExecuteActivity(ctx, a.CloseAttendanceDays, contract.CloseDaysInput{Dates: dates, Now: now}).Get(ctx, &res)
 	return res, err
 }

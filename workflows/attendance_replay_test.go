@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
@@ -93,12 +94,12 @@ func TestRecordNewWorkflowHistories(t *testing.T) {
 	jobID := uuid.NewString()
 	require.NoError(t, store.CreateExportJob(ctx, db, &store.ExportJob{ID: jobID, Kind: store.ExportLogs, Format: "csv", Filters: raw,
 		ObjectKey: "test/exports/" + jobID + ".csv", ExpiresAt: time.Now().Add(time.Hour)}))
-	p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "H-1", Name: "History", Status: store.FaceStatusDeleting}
+	p := &store.FaceProfile{ID: uuid.NewString(), EmployeeCode: "H-1", Name: "History", Status: contract.FaceStatusDeleting}
 	require.NoError(t, store.CreateFaceProfile(ctx, db, p))
 	args := map[string][]any{
-		"testdata/export_history.json":           {workflows.ExportWorkflowInput{JobID: jobID}},
-		"testdata/attendance_close_history.json": {workflows.AttendanceCloseInput{Date: "2026-12-01"}},
-		"testdata/face_deletion_history.json":    {workflows.FaceDeletionWorkflowInput{ProfileID: p.ID}},
+		"testdata/export_history.json":           {contract.ExportWorkflowInput{JobID: jobID}},
+		"testdata/attendance_close_history.json": {contract.AttendanceCloseInput{Date: "2026-12-01"}},
+		"testdata/face_deletion_history.json":    {contract.FaceDeletionWorkflowInput{ProfileID: p.ID}},
 		"testdata/face_repair_history.json":      nil,
 	}
 	for _, r := range recorded {

@@ -6,26 +6,13 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 )
-
-// CameraHealthWorkflowInput tunes one round of health checks.
-type CameraHealthWorkflowInput struct {
-	// StaleAfter: an active camera not seen for this long is probed.
-	StaleAfter time.Duration
-	// Concurrency bounds the probes in flight.
-	Concurrency int
-}
-
-// CameraHealthWorkflowResult counts one round.
-type CameraHealthWorkflowResult struct {
-	Probed, Online, Offline, Changed int
-}
 
 // CameraHealthWorkflow probes every active camera that is not streaming,
 // records each one's health, and records changes (offline ⇄ online) as
 // camera events. A Temporal Schedule runs it every minute.
-func CameraHealthWorkflow(ctx workflow.Context, in CameraHealthWorkflowInput) (CameraHealthWorkflowResult, error) {
+func CameraHealthWorkflow(ctx workflow.Context, in contract.CameraHealthWorkflowInput) (contract.CameraHealthWorkflowResult, error) {
 	if in.Concurrency <= 0 {
 		in.Concurrency = 4
 	}
@@ -34,22 +21,22 @@ func CameraHealthWorkflow(ctx workflow.Context, in CameraHealthWorkflowInput) (C
 	}
 	dbctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, NonRetryableErrorTypes: []string{activities.ErrTypeCameraNotFound}},
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, NonRetryableErrorTypes: contract.NonRetryable(contract.ErrTypeCameraNotFound)},
 	})
 	var ids []string
 	if err := workflow.ExecuteActivity(dbctx, a.CamerasToProbe, workflow.Now(ctx).Add(-in.StaleAfter)).Get(ctx, &ids); err != nil {
-		return CameraHealthWorkflowResult{}, err
+		return contract.CameraHealthWorkflowResult{}, err
 	}
 	probeOpts := workflow.ActivityOptions{
 		StartToCloseTimeout: 20 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, MaximumAttempts: 2, NonRetryableErrorTypes: activities.PermanentCameraErrors,
+			InitialInterval: time.Second, MaximumAttempts: 2, NonRetryableErrorTypes: contract.PermanentCameraErrors,
 		},
 	}
-	var res CameraHealthWorkflowResult
+	var res contract.CameraHealthWorkflowResult
 	for start := 0; start < len(ids); start += in.Concurrency {
 		batch := ids[start:min(start+in.Concurrency, len(ids))]
-		outcomes := make([]activities.ProbeOutcome, len(batch))
+		outcomes := make([]contract.ProbeOutcome, len(batch))
 		errs := make([]error, len(batch))
 		wg := workflow.NewWaitGroup(ctx)
 		for i, id := range batch {
@@ -67,7 +54,7 @@ func CameraHealthWorkflow(ctx workflow.Context, in CameraHealthWorkflowInput) (C
 				workflow.GetLogger(ctx).Warn("camera not probed", "camera_id", id, "error", errs[i])
 				continue
 			}
-			var change activities.HealthChangeResult
+			var change contract.HealthChangeResult
 			if err := workflow.ExecuteActivity(dbctx, a.RecordCameraProbe, id, outcomes[i]).Get(ctx, &change); err != nil {
 				continue
 			}

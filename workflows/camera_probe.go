@@ -7,13 +7,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 )
-
-// CameraProbeWorkflowInput names the camera to test.
-type CameraProbeWorkflowInput struct {
-	CameraID string
-}
 
 // probeRetryPolicy retries what may pass (unreachable, timeout) and not what
 // will not (bad credentials, missing mount, unsupported codec, bad input).
@@ -22,13 +17,13 @@ var probeRetryPolicy = &temporal.RetryPolicy{
 	BackoffCoefficient:     2,
 	MaximumInterval:        5 * time.Second,
 	MaximumAttempts:        3,
-	NonRetryableErrorTypes: activities.PermanentCameraErrors,
+	NonRetryableErrorTypes: contract.PermanentCameraErrors,
 }
 
 // CameraProbeWorkflow tests a camera's connection with ffprobe, records its
 // health and stream info, and returns what it found. A camera that cannot
 // be reached is an outcome (OK false with a code), not a workflow failure.
-func CameraProbeWorkflow(ctx workflow.Context, in CameraProbeWorkflowInput) (activities.ProbeOutcome, error) {
+func CameraProbeWorkflow(ctx workflow.Context, in contract.CameraProbeWorkflowInput) (contract.ProbeOutcome, error) {
 	pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 20 * time.Second,
 		RetryPolicy:         probeRetryPolicy,
@@ -39,9 +34,9 @@ func CameraProbeWorkflow(ctx workflow.Context, in CameraProbeWorkflowInput) (act
 	}
 	rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, NonRetryableErrorTypes: []string{activities.ErrTypeCameraNotFound}},
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, NonRetryableErrorTypes: contract.NonRetryable(contract.ErrTypeCameraNotFound)},
 	})
-	var change activities.HealthChangeResult
+	var change contract.HealthChangeResult
 	if err := workflow.ExecuteActivity(rctx, a.RecordCameraProbe, in.CameraID, outcome).Get(ctx, &change); err != nil {
 		return outcome, err
 	}
@@ -51,8 +46,8 @@ func CameraProbeWorkflow(ctx workflow.Context, in CameraProbeWorkflowInput) (act
 // probe runs ProbeCamera and turns a classified camera failure into an
 // outcome. It fails only when the camera no longer exists or the probe
 // could not run at all.
-func probe(ctx workflow.Context, cameraID string) (activities.ProbeOutcome, error) {
-	var outcome activities.ProbeOutcome
+func probe(ctx workflow.Context, cameraID string) (contract.ProbeOutcome, error) {
+	var outcome contract.ProbeOutcome
 	err := workflow.ExecuteActivity(ctx, a.ProbeCamera, cameraID).Get(ctx, &outcome)
 	if err == nil {
 		return outcome, nil
@@ -60,12 +55,12 @@ func probe(ctx workflow.Context, cameraID string) (activities.ProbeOutcome, erro
 	var appErr *temporal.ApplicationError
 	var timeoutErr *temporal.TimeoutError
 	switch {
-	case errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeCameraNotFound:
+	case contract.ErrorType(err) == contract.ErrTypeCameraNotFound:
 		return outcome, err
-	case errors.As(err, &appErr) && activities.IsCameraErrorType(appErr.Type()):
-		return activities.ProbeOutcome{Code: appErr.Type(), Message: appErr.Message()}, nil
+	case errors.As(err, &appErr) && contract.IsCameraErrorType(appErr.Type()):
+		return contract.ProbeOutcome{Code: appErr.Type(), Message: appErr.Message()}, nil
 	case errors.As(err, &timeoutErr):
-		return activities.ProbeOutcome{Code: activities.ErrTypeTimeout, Message: "the camera did not answer in time"}, nil
+		return contract.ProbeOutcome{Code: contract.ErrTypeTimeout, Message: "the camera did not answer in time"}, nil
 	}
 	return outcome, err
 }

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/secrets"
@@ -80,12 +81,12 @@ func TestRecordCameraStreamHistory(t *testing.T) {
 	taskQueue := "record-camera-stream-" + randomSuffix()
 	w := worker.New(c, taskQueue, worker.Options{MaxHeartbeatThrottleInterval: 100 * time.Millisecond})
 	w.RegisterWorkflow(workflows.CameraStreamWorkflow)
-	w.RegisterActivityWithOptions(func(ctx context.Context, in activities.StreamCameraInput) (activities.StreamReport, error) {
+	w.RegisterActivityWithOptions(func(ctx context.Context, in contract.StreamCameraInput) (contract.StreamReport, error) {
 		if in.Session <= 2 {
-			return activities.StreamReport{}, temporal.NewApplicationError("camera unreachable", activities.ErrTypeUnreachable, activities.StreamReport{Session: in.Session})
+			return contract.StreamReport{}, temporal.NewApplicationError("camera unreachable", contract.ErrTypeUnreachable, contract.StreamReport{Session: in.Session})
 		}
 		info := activity.GetInfo(ctx)
-		r := activities.StreamReport{Session: in.Session, LastFrameAt: time.Now().UTC(), Counters: activities.StreamCounters{FramesRead: 5, FramesSent: 4, FramesDropped: 1, Faces: 2, Known: 1}}
+		r := contract.StreamReport{Session: in.Session, LastFrameAt: time.Now().UTC(), Counters: contract.StreamCounters{FramesRead: 5, FramesSent: 4, FramesDropped: 1, Faces: 2, Known: 1}}
 		if err := c.SignalWorkflow(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, workflows.SignalCameraStreamReport, r); err != nil {
 			return r, err
 		}
@@ -98,32 +99,32 @@ func TestRecordCameraStreamHistory(t *testing.T) {
 			}
 		}
 	}, activity.RegisterOptions{Name: "StreamCamera"})
-	w.RegisterActivityWithOptions(func(context.Context, activities.MarkCameraStreamInput) (activities.HealthChangeResult, error) {
-		return activities.HealthChangeResult{Changed: true, From: "unknown", To: "offline"}, nil
+	w.RegisterActivityWithOptions(func(context.Context, contract.MarkCameraStreamInput) (contract.HealthChangeResult, error) {
+		return contract.HealthChangeResult{Changed: true, From: "unknown", To: "offline"}, nil
 	}, activity.RegisterOptions{Name: "MarkCameraStreamFailed"})
 	require.NoError(t, w.Start())
 	defer w.Stop()
 
 	cameraID := uuid.NewString()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.CameraStreamWorkflowID(cameraID) + "-" + taskQueue, TaskQueue: taskQueue},
-		workflows.CameraStreamWorkflow, workflows.CameraStreamWorkflowInput{CameraID: cameraID})
+		workflows.CameraStreamWorkflow, contract.CameraStreamWorkflowInput{CameraID: cameraID})
 	require.NoError(t, err)
 	signal := func(name string) {
 		t.Helper()
 		require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), run.GetRunID(), name, nil))
 	}
-	mustReachStatus(t, c, run, func(st workflows.CameraStreamStatus) bool {
-		return st.State == workflows.StreamStreaming && st.Sessions == 3
+	mustReachStatus(t, c, run, func(st contract.CameraStreamStatus) bool {
+		return st.State == contract.StreamStreaming && st.Sessions == 3
 	})
 	signal(workflows.SignalCameraReconfigure)
-	mustReachStatus(t, c, run, func(st workflows.CameraStreamStatus) bool {
-		return st.State == workflows.StreamStreaming && st.Sessions == 4
+	mustReachStatus(t, c, run, func(st contract.CameraStreamStatus) bool {
+		return st.State == contract.StreamStreaming && st.Sessions == 4
 	})
 	signal(workflows.SignalCameraPause)
-	mustReachStatus(t, c, run, func(st workflows.CameraStreamStatus) bool { return st.State == workflows.StreamPaused })
+	mustReachStatus(t, c, run, func(st contract.CameraStreamStatus) bool { return st.State == contract.StreamPaused })
 	signal(workflows.SignalCameraResume)
-	mustReachStatus(t, c, run, func(st workflows.CameraStreamStatus) bool {
-		return st.State == workflows.StreamStreaming && st.Sessions == 5
+	mustReachStatus(t, c, run, func(st contract.CameraStreamStatus) bool {
+		return st.State == contract.StreamStreaming && st.Sessions == 5
 	})
 	require.NoError(t, c.CancelWorkflow(ctx, run.GetID(), run.GetRunID()))
 	var canceled *temporal.CanceledError
@@ -162,9 +163,9 @@ func TestRecordCameraProbeHistory(t *testing.T) {
 	defer w.Stop()
 
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.CameraProbeWorkflowID(cam.ID, taskQueue), TaskQueue: taskQueue},
-		workflows.CameraProbeWorkflow, workflows.CameraProbeWorkflowInput{CameraID: cam.ID})
+		workflows.CameraProbeWorkflow, contract.CameraProbeWorkflowInput{CameraID: cam.ID})
 	require.NoError(t, err)
-	var out activities.ProbeOutcome
+	var out contract.ProbeOutcome
 	require.NoError(t, run.Get(ctx, &out))
 	require.True(t, out.OK, "probe of %s: %+v", cam.StreamURL, out)
 	require.Equal(t, "h264", out.Codec)
@@ -190,9 +191,9 @@ func mustDialRecorder(tb testing.TB) client.Client {
 
 // mustReachStatus waits until the stream workflow's status satisfies ok,
 // so the signals before it are in its history.
-func mustReachStatus(tb testing.TB, c client.Client, run client.WorkflowRun, ok func(workflows.CameraStreamStatus) bool) {
+func mustReachStatus(tb testing.TB, c client.Client, run client.WorkflowRun, ok func(contract.CameraStreamStatus) bool) {
 	tb.Helper()
-	var st workflows.CameraStreamStatus
+	var st contract.CameraStreamStatus
 	for range 100 {
 		v, err := c.QueryWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.QueryCameraStreamStatus)
 		require.NoError(tb, err)

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/blob"
 )
 
@@ -46,34 +46,34 @@ func wantKey(ctx context.Context) string {
 func (s *CameraSnapshotWorkflowSuite) TestStoresUnderAKeyOfTheWorkflowStart() {
 	var keys, want []string
 	s.env.OnActivity(a.CaptureSnapshot, mock.Anything, mock.Anything).Return(
-		func(ctx context.Context, in activities.SnapshotInput) (activities.SnapshotResult, error) {
+		func(ctx context.Context, in contract.SnapshotInput) (contract.SnapshotResult, error) {
 			keys, want = append(keys, in.Key), append(want, wantKey(ctx))
-			return activities.SnapshotResult{Key: in.Key, Size: 2048, TakenAt: snapshotStart}, nil
+			return contract.SnapshotResult{Key: in.Key, Size: 2048, TakenAt: snapshotStart}, nil
 		}).Once()
 
-	s.env.ExecuteWorkflow(CameraSnapshotWorkflow, CameraSnapshotWorkflowInput{CameraID: snapshotCameraID})
+	s.env.ExecuteWorkflow(CameraSnapshotWorkflow, contract.CameraSnapshotWorkflowInput{CameraID: snapshotCameraID})
 
 	s.Require().NoError(s.env.GetWorkflowError())
-	var res activities.SnapshotResult
+	var res contract.SnapshotResult
 	s.Require().NoError(s.env.GetWorkflowResult(&res))
 	s.Require().Len(keys, 1)
 	s.True(strings.HasPrefix(keys[0], "cameras/"+snapshotCameraID+"/snapshots/2031/02/03/040506.789-"), keys[0])
 	s.Equal(want, keys)
-	s.Equal(activities.SnapshotResult{Key: keys[0], Size: 2048, TakenAt: snapshotStart}, res)
+	s.Equal(contract.SnapshotResult{Key: keys[0], Size: 2048, TakenAt: snapshotStart}, res)
 }
 
 func (s *CameraSnapshotWorkflowSuite) TestRetryOverwritesTheSameKey() {
 	var keys, want []string
-	capture := func(ctx context.Context, in activities.SnapshotInput) (activities.SnapshotResult, error) {
+	capture := func(ctx context.Context, in contract.SnapshotInput) (contract.SnapshotResult, error) {
 		keys, want = append(keys, in.Key), append(want, wantKey(ctx))
 		if len(keys) < 3 {
-			return activities.SnapshotResult{}, temporal.NewApplicationError("connection refused", activities.ErrTypeUnreachable)
+			return contract.SnapshotResult{}, temporal.NewApplicationError("connection refused", contract.ErrTypeUnreachable)
 		}
-		return activities.SnapshotResult{Key: in.Key, Size: 1024}, nil
+		return contract.SnapshotResult{Key: in.Key, Size: 1024}, nil
 	}
 	s.env.OnActivity(a.CaptureSnapshot, mock.Anything, mock.Anything).Return(capture).Times(3)
 
-	s.env.ExecuteWorkflow(CameraSnapshotWorkflow, CameraSnapshotWorkflowInput{CameraID: snapshotCameraID})
+	s.env.ExecuteWorkflow(CameraSnapshotWorkflow, contract.CameraSnapshotWorkflowInput{CameraID: snapshotCameraID})
 
 	s.Require().NoError(s.env.GetWorkflowError())
 	s.Require().Len(keys, 3)
@@ -83,24 +83,24 @@ func (s *CameraSnapshotWorkflowSuite) TestRetryOverwritesTheSameKey() {
 
 func (s *CameraSnapshotWorkflowSuite) TestAuthFailureIsNotRetried() {
 	s.env.OnActivity(a.CaptureSnapshot, mock.Anything, mock.Anything).
-		Return(activities.SnapshotResult{}, temporal.NewApplicationError("401 Unauthorized", activities.ErrTypeAuthFailed)).Once()
+		Return(contract.SnapshotResult{}, temporal.NewApplicationError("401 Unauthorized", contract.ErrTypeAuthFailed)).Once()
 
-	s.env.ExecuteWorkflow(CameraSnapshotWorkflow, CameraSnapshotWorkflowInput{CameraID: snapshotCameraID})
+	s.env.ExecuteWorkflow(CameraSnapshotWorkflow, contract.CameraSnapshotWorkflowInput{CameraID: snapshotCameraID})
 
 	s.Require().True(s.env.IsWorkflowCompleted())
 	var appErr *temporal.ApplicationError
 	s.Require().ErrorAs(s.env.GetWorkflowError(), &appErr)
-	s.Equal(activities.ErrTypeAuthFailed, appErr.Type())
+	s.Equal(contract.ErrTypeAuthFailed, appErr.Type())
 	s.env.AssertActivityNumberOfCalls(s.T(), "CaptureSnapshot", 1)
 }
 
 func (s *CameraSnapshotWorkflowSuite) TestUnreachableFailsAfterThreeAttempts() {
 	s.env.OnActivity(a.CaptureSnapshot, mock.Anything, mock.Anything).
-		Return(activities.SnapshotResult{}, temporal.NewApplicationError("connection refused", activities.ErrTypeUnreachable)).Times(3)
+		Return(contract.SnapshotResult{}, temporal.NewApplicationError("connection refused", contract.ErrTypeUnreachable)).Times(3)
 
-	s.env.ExecuteWorkflow(CameraSnapshotWorkflow, CameraSnapshotWorkflowInput{CameraID: snapshotCameraID})
+	s.env.ExecuteWorkflow(CameraSnapshotWorkflow, contract.CameraSnapshotWorkflowInput{CameraID: snapshotCameraID})
 
 	var appErr *temporal.ApplicationError
 	s.Require().ErrorAs(s.env.GetWorkflowError(), &appErr)
-	s.Equal(activities.ErrTypeUnreachable, appErr.Type())
+	s.Equal(contract.ErrTypeUnreachable, appErr.Type())
 }

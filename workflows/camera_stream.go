@@ -10,75 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/rollcall/rollcall/activities"
-)
-
-// CameraStreamWorkflowInput names the camera whose stream runs, and
-// carries a run's state across continue-as-new.
-type CameraStreamWorkflowInput struct {
-	CameraID string
-	// Signals counts reconfigure signals handled by earlier runs.
-	Signals int
-	// Paused and Since carry the previous run's state; a zero Since means
-	// the start of this run.
-	Paused bool
-	Since  time.Time
-	// Totals are the counters of earlier runs' streams; Failures the
-	// stream failures since it last delivered a frame; Offline whether the
-	// camera was marked offline and not seen since.
-	Totals   activities.StreamCounters
-	Failures int
-	Offline  bool
-	// Sessions counts stream sessions of earlier runs.
-	Sessions int
-	// SessionQueue, when set, is the task queue of the long stream session
-	// (workers with a bounded number of stream slots), so the short
-	// activities (marking, reporting) never wait behind sessions;
-	// PlacementTimeout is how long a session may wait for a slot before
-	// the status says no_stream_slot and it is asked for again. Runs
-	// started before these existed leave them empty (same queue, no limit).
-	SessionQueue     string        `json:",omitempty"`
-	PlacementTimeout time.Duration `json:",omitempty"`
-	// SessionLimit ends a session after this long (it is opened again at
-	// once); zero means 24 hours. Set shorter by tests that record the
-	// session-limit path.
-	SessionLimit time.Duration `json:",omitempty"`
-}
-
-// ErrCodeNoStreamSlot is the status code of a session no worker had a
-// free stream slot for within the placement timeout.
-const ErrCodeNoStreamSlot = "no_stream_slot"
-
-// CameraStreamStatus answers the status query.
-type CameraStreamStatus struct {
-	CameraID string `json:"cameraId"`
-	// State is starting (the stream is being opened), streaming,
-	// reconnecting (waiting to retry after a failure) or paused; waiting
-	// in runs started before sampling existed.
-	State        string                    `json:"state"`
-	Since        time.Time                 `json:"since"`
-	Reconfigured int                       `json:"reconfigured"`
-	Counters     activities.StreamCounters `json:"counters"`
-	LastFrameAt  *time.Time                `json:"lastFrameAt,omitempty"`
-	// Sessions counts the times the stream was opened.
-	Sessions int `json:"sessions"`
-	// Failures counts failures since the stream last delivered a frame;
-	// LastError is the last failure's message (never a credential).
-	Failures      int        `json:"failures"`
-	LastError     string     `json:"lastError,omitempty"`
-	LastErrorCode string     `json:"lastErrorCode,omitempty"`
-	RetryAt       *time.Time `json:"retryAt,omitempty"`
-	// LastProviderError is the provider's last failure on this stream.
-	LastProviderError string `json:"lastProviderError,omitempty"`
-	KeyframesOnly     bool   `json:"keyframesOnly"`
-}
-
-// Stream states of CameraStreamStatus.
-const (
-	StreamStarting     = "starting"
-	StreamStreaming    = "streaming"
-	StreamReconnecting = "reconnecting"
-	StreamPaused       = "paused"
+	"github.com/rollcall/rollcall/contract"
 )
 
 // SignalCameraStreamReport carries a StreamReport from the running
@@ -117,7 +49,7 @@ const streamPlacementRetry = 10 * time.Second
 
 // streamBackoff is the wait before attempt failures+1 of a failing stream.
 func streamBackoff(failures int, code string) time.Duration {
-	if slices.Contains(activities.PermanentCameraErrors, code) {
+	if slices.Contains(contract.PermanentCameraErrors, code) {
 		return streamRetryPermanent
 	}
 	d := streamRetryFirst
@@ -135,7 +67,7 @@ func streamBackoff(failures int, code string) time.Duration {
 // restarts it on a reconfigure signal, stops it on pause and starts it on
 // resume. Its counters come from the activity's report signals; it
 // continues as new before its history grows large.
-func CameraStreamWorkflow(ctx workflow.Context, in CameraStreamWorkflowInput) error {
+func CameraStreamWorkflow(ctx workflow.Context, in contract.CameraStreamWorkflowInput) error {
 	if workflow.GetVersion(ctx, "stream-sampling", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return cameraStreamWaiting(ctx, in)
 	}
@@ -169,9 +101,9 @@ func CameraStreamWorkflow(ctx workflow.Context, in CameraStreamWorkflowInput) er
 }
 
 // continueInput carries the run's state into the next one.
-func (w *cameraStream) continueInput() CameraStreamWorkflowInput {
+func (w *cameraStream) continueInput() contract.CameraStreamWorkflowInput {
 	in := w.in
-	return CameraStreamWorkflowInput{
+	return contract.CameraStreamWorkflowInput{
 		CameraID: in.CameraID, Signals: w.status.Reconfigured, Paused: w.paused, Since: w.status.Since,
 		Totals: w.totals, Failures: w.failures, Offline: w.offline, Sessions: w.session,
 		SessionQueue: in.SessionQueue, PlacementTimeout: in.PlacementTimeout, SessionLimit: in.SessionLimit,
@@ -179,10 +111,10 @@ func (w *cameraStream) continueInput() CameraStreamWorkflowInput {
 }
 
 type cameraStream struct {
-	in       CameraStreamWorkflowInput
-	status   CameraStreamStatus
-	totals   activities.StreamCounters // of finished sessions
-	current  activities.StreamReport   // of the running session
+	in       contract.CameraStreamWorkflowInput
+	status   contract.CameraStreamStatus
+	totals   contract.StreamCounters // of finished sessions
+	current  contract.StreamReport   // of the running session
 	session  int
 	handled  int
 	failures int
@@ -206,14 +138,14 @@ func (w *cameraStream) setState(ctx workflow.Context, state string) {
 func (w *cameraStream) run(ctx workflow.Context) error {
 	in := w.in
 	w.totals, w.failures, w.offline, w.paused, w.session = in.Totals, in.Failures, in.Offline, in.Paused, in.Sessions
-	w.status = CameraStreamStatus{CameraID: in.CameraID, State: StreamStarting, Since: workflow.Now(ctx), Reconfigured: in.Signals}
+	w.status = contract.CameraStreamStatus{CameraID: in.CameraID, State: contract.StreamStarting, Since: workflow.Now(ctx), Reconfigured: in.Signals}
 	if in.Paused {
-		w.status.State = StreamPaused
+		w.status.State = contract.StreamPaused
 	}
 	if !in.Since.IsZero() {
 		w.status.Since = in.Since
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryCameraStreamStatus, func() (CameraStreamStatus, error) {
+	if err := workflow.SetQueryHandler(ctx, QueryCameraStreamStatus, func() (contract.CameraStreamStatus, error) {
 		st := w.status
 		// Counters, sessions and failures live in the run's own state.
 		st.Counters, st.Sessions, st.Failures = w.totals.Add(w.current.Counters), w.session, w.failures
@@ -232,7 +164,7 @@ func (w *cameraStream) run(ctx workflow.Context) error {
 			return temporal.NewCanceledError("camera stream stopped")
 		}
 		if w.paused {
-			w.setState(ctx, StreamPaused)
+			w.setState(ctx, contract.StreamPaused)
 			w.waitSignal(ctx, nil)
 			continue
 		}
@@ -280,7 +212,7 @@ func (w *cameraStream) onSignals(ctx workflow.Context, sel workflow.Selector, in
 		w.paused = false
 	})
 	sel.AddReceive(w.report, func(c workflow.ReceiveChannel, _ bool) {
-		var r activities.StreamReport
+		var r contract.StreamReport
 		c.Receive(ctx, &r)
 		if !w.canBetween {
 			w.handled++
@@ -292,7 +224,7 @@ func (w *cameraStream) onSignals(ctx workflow.Context, sel workflow.Selector, in
 }
 
 // take records the running session's report.
-func (w *cameraStream) take(ctx workflow.Context, r activities.StreamReport) {
+func (w *cameraStream) take(ctx workflow.Context, r contract.StreamReport) {
 	if r.Counters.FramesRead < w.current.Counters.FramesRead {
 		return // an older report, delivered late
 	}
@@ -305,7 +237,7 @@ func (w *cameraStream) take(ctx workflow.Context, r activities.StreamReport) {
 	if r.Streaming() {
 		w.failures, w.offline, w.lost = 0, false, 0
 		w.status.RetryAt = nil
-		w.setState(ctx, StreamStreaming)
+		w.setState(ctx, contract.StreamStreaming)
 	}
 }
 
@@ -327,9 +259,9 @@ func (w *cameraStream) waitSignal(ctx workflow.Context, timer workflow.Future) (
 // (its camera is gone or no longer active).
 func (w *cameraStream) runSession(ctx workflow.Context) (done bool, err error) {
 	w.session++
-	w.current = activities.StreamReport{Session: w.session}
-	if w.status.State != StreamReconnecting {
-		w.setState(ctx, StreamStarting)
+	w.current = contract.StreamReport{Session: w.session}
+	if w.status.State != contract.StreamReconnecting {
+		w.setState(ctx, contract.StreamStarting)
 	}
 	actCtx, stop := workflow.WithCancel(ctx)
 	actCtx = workflow.WithActivityOptions(actCtx, workflow.ActivityOptions{
@@ -342,8 +274,8 @@ func (w *cameraStream) runSession(ctx workflow.Context) (done bool, err error) {
 		TaskQueue:              w.in.SessionQueue,
 		ScheduleToStartTimeout: w.in.PlacementTimeout,
 	})
-	fut := workflow.ExecuteActivity(actCtx, a.StreamCamera, activities.StreamCameraInput{CameraID: w.in.CameraID, Session: w.session})
-	var result activities.StreamReport
+	fut := workflow.ExecuteActivity(actCtx, a.StreamCamera, contract.StreamCameraInput{CameraID: w.in.CameraID, Session: w.session})
+	var result contract.StreamReport
 	var actErr error
 	interrupted, finished := false, false
 	for !finished {
@@ -373,18 +305,18 @@ func (w *cameraStream) runSession(ctx workflow.Context) (done bool, err error) {
 	}
 	if interrupted || actErr == nil {
 		// Paused, reconfigured, or ending this run: the loop decides.
-		w.setState(ctx, StreamStarting)
+		w.setState(ctx, contract.StreamStarting)
 		return false, nil
 	}
 	return w.failed(ctx, actErr)
 }
 
 // foldSession adds the finished session's last counters to the totals.
-func (w *cameraStream) foldSession(result activities.StreamReport, err error) {
+func (w *cameraStream) foldSession(result contract.StreamReport, err error) {
 	last := w.current
 	var appErr *temporal.ApplicationError
 	var timeoutErr *temporal.TimeoutError
-	var r activities.StreamReport
+	var r contract.StreamReport
 	switch {
 	case err == nil && result.Session == w.session:
 		last = result
@@ -396,7 +328,7 @@ func (w *cameraStream) foldSession(result activities.StreamReport, err error) {
 		last = r
 	}
 	w.totals = w.totals.Add(last.Counters)
-	w.current = activities.StreamReport{Session: w.session}
+	w.current = contract.StreamReport{Session: w.session}
 	if last.Streaming() {
 		w.failures, w.offline, w.lost = 0, false, 0
 	}
@@ -411,8 +343,8 @@ func (w *cameraStream) failed(ctx workflow.Context, err error) (done bool, _ err
 	var timeoutErr *temporal.TimeoutError
 	switch {
 	case errors.As(err, &appErr):
-		code, msg = appErr.Type(), appErr.Message()
-		if code == activities.ErrTypeCameraNotFound || code == activities.ErrTypeCameraInactive {
+		code, msg = contract.NormalizeErrorType(appErr.Type()), appErr.Message()
+		if code == contract.ErrTypeCameraNotFound || code == contract.ErrTypeCameraInactive {
 			return true, nil // deleted or deactivated: the stream has nothing left to do
 		}
 	case errors.As(err, &timeoutErr) && timeoutErr.TimeoutType() == enumspb.TIMEOUT_TYPE_START_TO_CLOSE:
@@ -421,8 +353,8 @@ func (w *cameraStream) failed(ctx workflow.Context, err error) (done bool, _ err
 		// No worker had a free stream slot: say so, and ask again (after a
 		// short wait, so a full fleet is not polled in a tight loop).
 		retryAt := workflow.Now(ctx).Add(streamPlacementRetry)
-		w.status.LastError, w.status.LastErrorCode, w.status.RetryAt = "no stream worker had a free slot", ErrCodeNoStreamSlot, &retryAt
-		w.setState(ctx, StreamReconnecting)
+		w.status.LastError, w.status.LastErrorCode, w.status.RetryAt = "no stream worker had a free slot", contract.ErrTypeNoStreamSlot, &retryAt
+		w.setState(ctx, contract.StreamReconnecting)
 		tctx, cancelTimer := workflow.WithCancel(ctx)
 		w.waitSignal(ctx, workflow.NewTimer(tctx, streamPlacementRetry))
 		cancelTimer()
@@ -430,9 +362,9 @@ func (w *cameraStream) failed(ctx workflow.Context, err error) (done bool, _ err
 	case errors.As(err, &timeoutErr):
 		// The worker running the stream died or lost Temporal: start again
 		// at once elsewhere; the camera is not at fault.
-		code, msg = "worker_lost", "the worker running the stream stopped heartbeating"
+		code, msg = contract.ErrTypeWorkerLost, "the worker running the stream stopped heartbeating"
 	}
-	if code == activities.ErrTypeWorkerShutdown && workflow.GetVersion(ctx, "stream-worker-shutdown", workflow.DefaultVersion, 1) == 1 {
+	if code == contract.ErrTypeWorkerShutdown && workflow.GetVersion(ctx, "stream-worker-shutdown", workflow.DefaultVersion, 1) == 1 {
 		// A worker draining for a restart handed the stream back: another
 		// (or the restarted) worker takes it at once; the camera is fine.
 		w.lost = 0
@@ -440,7 +372,7 @@ func (w *cameraStream) failed(ctx workflow.Context, err error) (done bool, _ err
 	}
 	w.failures++
 	wait := streamBackoff(w.failures, code)
-	if code == "worker_lost" {
+	if code == contract.ErrTypeWorkerLost {
 		wait = 0
 		// A camera whose stream kills its worker (out of memory, a decoder
 		// crash) would crash-loop across the fleet: from the second loss in
@@ -455,22 +387,21 @@ func (w *cameraStream) failed(ctx workflow.Context, err error) (done bool, _ err
 	}
 	retryAt := workflow.Now(ctx).Add(wait)
 	w.status.LastError, w.status.LastErrorCode, w.status.RetryAt = msg, code, &retryAt
-	w.setState(ctx, StreamReconnecting)
+	w.setState(ctx, contract.StreamReconnecting)
 	// Version 1 marks the camera at every failure, so a health probe that
 	// found it online meanwhile is corrected; before, once per outage.
 	everyFailure := workflow.GetVersion(ctx, "stream-mark-every-failure", workflow.DefaultVersion, 1) == 1
-	if activities.IsCameraErrorType(code) && (everyFailure || !w.offline) {
+	if contract.IsCameraErrorType(code) && (everyFailure || !w.offline) {
 		mctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 			StartToCloseTimeout: 30 * time.Second,
 			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 5,
-				NonRetryableErrorTypes: []string{activities.ErrTypeCameraNotFound}},
+				NonRetryableErrorTypes: contract.NonRetryable(contract.ErrTypeCameraNotFound)},
 		})
-		var ch activities.HealthChangeResult
-		err := workflow.ExecuteActivity(mctx, a.MarkCameraStreamFailed, activities.MarkCameraStreamInput{
+		var ch contract.HealthChangeResult
+		err := workflow.ExecuteActivity(mctx, a.MarkCameraStreamFailed, contract.MarkCameraStreamInput{
 			CameraID: w.in.CameraID, Code: code, Message: msg, Attempt: w.failures, RetryIn: wait,
 		}).Get(ctx, &ch)
-		var notFound *temporal.ApplicationError
-		if errors.As(err, &notFound) && notFound.Type() == activities.ErrTypeCameraNotFound {
+		if contract.ErrorType(err) == contract.ErrTypeCameraNotFound {
 			return true, nil
 		}
 		w.offline = err == nil
@@ -488,15 +419,15 @@ func (w *cameraStream) failed(ctx workflow.Context, err error) (done bool, _ err
 // sampling existed (version DefaultVersion of "stream-sampling"): it only
 // handles signals and the query. It stays for their replay; their next
 // run, after continue-as-new, samples.
-func cameraStreamWaiting(ctx workflow.Context, in CameraStreamWorkflowInput) error {
-	status := CameraStreamStatus{CameraID: in.CameraID, State: "waiting", Since: workflow.Now(ctx), Reconfigured: in.Signals}
+func cameraStreamWaiting(ctx workflow.Context, in contract.CameraStreamWorkflowInput) error {
+	status := contract.CameraStreamStatus{CameraID: in.CameraID, State: "waiting", Since: workflow.Now(ctx), Reconfigured: in.Signals}
 	if in.Paused {
 		status.State = "paused"
 	}
 	if !in.Since.IsZero() {
 		status.Since = in.Since
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryCameraStreamStatus, func() (CameraStreamStatus, error) { return status, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, QueryCameraStreamStatus, func() (contract.CameraStreamStatus, error) { return status, nil }); err != nil {
 		return err
 	}
 	reconfigure := workflow.GetSignalChannel(ctx, SignalCameraReconfigure)
@@ -524,7 +455,7 @@ func cameraStreamWaiting(ctx workflow.Context, in CameraStreamWorkflowInput) err
 		}
 		handled++
 	}
-	return workflow.NewContinueAsNewError(ctx, CameraStreamWorkflow, CameraStreamWorkflowInput{
+	return workflow.NewContinueAsNewError(ctx, CameraStreamWorkflow, contract.CameraStreamWorkflowInput{
 		CameraID: in.CameraID, Signals: status.Reconfigured, Paused: status.State == "paused", Since: status.Since,
 	})
 }
@@ -532,12 +463,12 @@ func cameraStreamWaiting(ctx workflow.Context, in CameraStreamWorkflowInput) err
 // CameraReconcileWorkflow makes "active camera ⇔ running stream workflow"
 // true: it starts the streams of active cameras that lack one and stops
 // streams whose camera is no longer active. A Schedule runs it every minute.
-func CameraReconcileWorkflow(ctx workflow.Context) (activities.ReconcileResult, error) {
+func CameraReconcileWorkflow(ctx workflow.Context) (contract.ReconcileResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
 	})
-	var res activities.ReconcileResult
+	var res contract.ReconcileResult
 	err := workflow.ExecuteActivity(ctx, a.ReconcileCameraStreams).Get(ctx, &res)
 	return res, err
 }

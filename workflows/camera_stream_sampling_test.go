@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 )
 
 // StreamSamplingSuite tests the stream workflow that samples its camera
@@ -27,13 +27,13 @@ type StreamSamplingSuite struct {
 
 	mu       sync.Mutex
 	sessions []streamSession // StreamCamera calls, in order
-	marks    []activities.MarkCameraStreamInput
+	marks    []contract.MarkCameraStreamInput
 	wanted   bool // what CameraStreamWanted answers
 }
 
 // streamSession is one StreamCamera call as the mock saw it.
 type streamSession struct {
-	in    activities.StreamCameraInput
+	in    contract.StreamCameraInput
 	at    time.Duration // workflow time since start
 	ended string        // how it ended: failed, cancelled
 }
@@ -55,11 +55,11 @@ func (s *StreamSamplingSuite) SetupTest() {
 	s.env.OnActivity(a.CameraStreamWanted, mock.Anything, mock.Anything).Return(
 		func(context.Context, string) (bool, error) { return s.wanted, nil }).Maybe()
 	s.env.OnActivity(a.MarkCameraStreamFailed, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.MarkCameraStreamInput) (activities.HealthChangeResult, error) {
+		func(_ context.Context, in contract.MarkCameraStreamInput) (contract.HealthChangeResult, error) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.marks = append(s.marks, in)
-			return activities.HealthChangeResult{Changed: true, From: "online", To: "offline"}, nil
+			return contract.HealthChangeResult{Changed: true, From: "online", To: "offline"}, nil
 		})
 }
 
@@ -78,7 +78,7 @@ func (s *StreamSamplingSuite) plan(plans ...sessionPlan) {
 		if info.ActivityType.Name != "StreamCamera" {
 			return
 		}
-		var in activities.StreamCameraInput
+		var in contract.StreamCameraInput
 		s.Require().NoError(args.Get(&in))
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -98,16 +98,16 @@ func (s *StreamSamplingSuite) plan(plans ...sessionPlan) {
 			return p.run
 		}
 		return 0
-	}).Return(func(_ context.Context, in activities.StreamCameraInput) (activities.StreamReport, error) {
+	}).Return(func(_ context.Context, in contract.StreamCameraInput) (contract.StreamReport, error) {
 		s.mu.Lock()
 		p := planOf(len(s.sessions))
 		s.mu.Unlock()
 		if p.err != nil {
 			s.ended("failed")
-			return activities.StreamReport{}, p.err
+			return contract.StreamReport{}, p.err
 		}
 		s.ended("returned")
-		return activities.StreamReport{Session: in.Session}, nil
+		return contract.StreamReport{Session: in.Session}, nil
 	})
 }
 
@@ -126,19 +126,19 @@ func (s *StreamSamplingSuite) signal(name string, arg any) func() {
 	return func() { s.env.SignalWorkflow(name, arg) }
 }
 
-func (s *StreamSamplingSuite) status() CameraStreamStatus {
+func (s *StreamSamplingSuite) status() contract.CameraStreamStatus {
 	v, err := s.env.QueryWorkflow(QueryCameraStreamStatus)
 	s.Require().NoError(err)
-	var st CameraStreamStatus
+	var st contract.CameraStreamStatus
 	s.Require().NoError(v.Get(&st))
 	return st
 }
 
-func (s *StreamSamplingSuite) statusAt(d time.Duration, into *CameraStreamStatus) {
+func (s *StreamSamplingSuite) statusAt(d time.Duration, into *contract.CameraStreamStatus) {
 	s.at(d, func() { *into = s.status() })
 }
 
-func (s *StreamSamplingSuite) run(in CameraStreamWorkflowInput) {
+func (s *StreamSamplingSuite) run(in contract.CameraStreamWorkflowInput) {
 	s.env.ExecuteWorkflow(CameraStreamWorkflow, in)
 	s.Require().True(s.env.IsWorkflowCompleted())
 }
@@ -148,33 +148,33 @@ func (s *StreamSamplingSuite) requireCanceled() {
 	s.Require().ErrorAs(s.env.GetWorkflowError(), &canceled)
 }
 
-func report(session int, read, sent, dropped, faces uint64) activities.StreamReport {
-	return activities.StreamReport{Session: session, LastFrameAt: streamStart.Add(time.Minute),
-		Counters: activities.StreamCounters{FramesRead: read, FramesSent: sent, FramesDropped: dropped, Faces: faces}}
+func report(session int, read, sent, dropped, faces uint64) contract.StreamReport {
+	return contract.StreamReport{Session: session, LastFrameAt: streamStart.Add(time.Minute),
+		Counters: contract.StreamCounters{FramesRead: read, FramesSent: sent, FramesDropped: dropped, Faces: faces}}
 }
 
 func unreachable() error {
-	return temporal.NewApplicationError("camera unreachable", activities.ErrTypeUnreachable, report(0, 0, 0, 0, 0))
+	return temporal.NewApplicationError("camera unreachable", contract.ErrTypeUnreachable, report(0, 0, 0, 0, 0))
 }
 
 // The status follows the running stream's reports; a report of an older
 // session does not count.
 func (s *StreamSamplingSuite) TestStatusFollowsReports() {
 	s.plan()
-	var before, after CameraStreamStatus
+	var before, after contract.CameraStreamStatus
 	s.statusAt(time.Second, &before)
 	s.at(time.Minute, s.signal(SignalCameraStreamReport, report(1, 60, 58, 2, 5)))
 	s.at(time.Minute+time.Second, s.signal(SignalCameraStreamReport, report(7, 1000, 1000, 0, 0))) // stale
 	s.statusAt(2*time.Minute, &after)
 	s.at(3*time.Minute, s.env.CancelWorkflow)
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	s.requireCanceled()
-	s.Equal(StreamStarting, before.State)
+	s.Equal(contract.StreamStarting, before.State)
 	s.Equal(1, before.Sessions)
-	s.Equal(StreamStreaming, after.State)
-	s.Equal(activities.StreamCounters{FramesRead: 60, FramesSent: 58, FramesDropped: 2, Faces: 5}, after.Counters)
+	s.Equal(contract.StreamStreaming, after.State)
+	s.Equal(contract.StreamCounters{FramesRead: 60, FramesSent: 58, FramesDropped: 2, Faces: 5}, after.Counters)
 	s.Require().NotNil(after.LastFrameAt)
 	s.True(streamStart.Add(time.Minute).Equal(*after.LastFrameAt))
 	s.Require().Len(s.sessions, 1)
@@ -193,12 +193,12 @@ func (s *StreamSamplingSuite) TestBackoffMarksEveryFailure() {
 		sessionPlan{run: time.Hour}, // streams, then the camera drops again
 		sessionPlan{err: unreachable()},
 	)
-	var reconnecting CameraStreamStatus
+	var reconnecting contract.CameraStreamStatus
 	s.statusAt(5*time.Second, &reconnecting)
 	s.at(10*time.Minute, s.signal(SignalCameraStreamReport, report(4, 600, 600, 0, 0)))
 	s.at(3*time.Hour, s.env.CancelWorkflow)
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	s.requireCanceled()
 	var starts []time.Duration
@@ -212,15 +212,15 @@ func (s *StreamSamplingSuite) TestBackoffMarksEveryFailure() {
 	var attempts []int
 	var waits []time.Duration
 	for _, m := range s.marks {
-		s.Equal(activities.ErrTypeUnreachable, m.Code)
+		s.Equal(contract.ErrTypeUnreachable, m.Code)
 		attempts, waits = append(attempts, m.Attempt), append(waits, m.RetryIn)
 	}
 	s.Equal([]int{1, 2, 3, 1}, attempts, "the second outage counts from 1 again")
 	s.Equal([]time.Duration{time.Second, 2 * time.Second, 4 * time.Second, time.Second}, waits)
 
-	s.Equal(StreamReconnecting, reconnecting.State)
+	s.Equal(contract.StreamReconnecting, reconnecting.State)
 	s.Equal(3, reconnecting.Failures)
-	s.Equal(activities.ErrTypeUnreachable, reconnecting.LastErrorCode)
+	s.Equal(contract.ErrTypeUnreachable, reconnecting.LastErrorCode)
 	s.Equal("camera unreachable", reconnecting.LastError)
 	s.Require().NotNil(reconnecting.RetryAt)
 	s.True(streamStart.Add(7*time.Second).Equal(*reconnecting.RetryAt), "retry at %v", reconnecting.RetryAt)
@@ -235,7 +235,7 @@ func (s *StreamSamplingSuite) TestBackoffIsCapped() {
 	s.plan(plans...)
 	s.at(2*time.Hour, s.env.CancelWorkflow)
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	var gaps []time.Duration
 	for i := 1; i < 10; i++ {
@@ -255,24 +255,24 @@ func scale(ds []time.Duration, unit time.Duration) []time.Duration {
 // A failure retrying will not mend waits five minutes, unless the camera
 // is reconfigured, which retries at once.
 func (s *StreamSamplingSuite) TestPermanentFailureWaitsForReconfigure() {
-	authFailed := temporal.NewNonRetryableApplicationError("camera refused the credentials", activities.ErrTypeAuthFailed, nil)
+	authFailed := temporal.NewNonRetryableApplicationError("camera refused the credentials", contract.ErrTypeAuthFailed, nil)
 	s.plan(sessionPlan{err: authFailed}, sessionPlan{err: authFailed})
 	s.at(7*time.Minute, s.signal(SignalCameraReconfigure, nil))
 	s.at(time.Hour, s.env.CancelWorkflow)
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	s.Require().Len(s.sessions, 3)
 	s.Equal([]time.Duration{0, 5 * time.Minute, 7 * time.Minute}, []time.Duration{s.sessions[0].at, s.sessions[1].at, s.sessions[2].at},
 		"five minutes between permanent failures; a reconfigure retries at once")
 	s.Require().Len(s.marks, 2)
-	s.Equal(activities.ErrTypeAuthFailed, s.marks[1].Code)
+	s.Equal(contract.ErrTypeAuthFailed, s.marks[1].Code)
 }
 
 // Reconfigure restarts the stream; pause stops it until resume.
 func (s *StreamSamplingSuite) TestReconfigurePauseResume() {
 	s.plan()
-	var paused, resumed CameraStreamStatus
+	var paused, resumed contract.CameraStreamStatus
 	s.at(time.Minute, s.signal(SignalCameraReconfigure, nil))
 	s.at(2*time.Minute, s.signal(SignalCameraPause, nil))
 	s.statusAt(3*time.Minute, &paused)
@@ -281,7 +281,7 @@ func (s *StreamSamplingSuite) TestReconfigurePauseResume() {
 	s.statusAt(6*time.Minute, &resumed)
 	s.at(7*time.Minute, s.env.CancelWorkflow)
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	s.requireCanceled()
 	s.Require().Len(s.sessions, 3)
@@ -293,22 +293,22 @@ func (s *StreamSamplingSuite) TestReconfigurePauseResume() {
 		s.Equal(want.ended, s.sessions[i].ended, "session %d", i+1)
 		s.Equal(i+1, s.sessions[i].in.Session)
 	}
-	s.Equal(StreamPaused, paused.State)
+	s.Equal(contract.StreamPaused, paused.State)
 	s.True(streamStart.Add(2 * time.Minute).Equal(paused.Since))
 	s.Equal(1, paused.Reconfigured)
-	s.Equal(StreamStreaming, resumed.State)
+	s.Equal(contract.StreamStreaming, resumed.State)
 	s.Equal(uint64(10), resumed.Counters.FramesRead)
 	s.Empty(s.marks, "nothing failed")
 }
 
 // A stream whose camera was deactivated or deleted ends the workflow.
 func (s *StreamSamplingSuite) TestStopsWhenCameraIsGone() {
-	for _, typ := range []string{activities.ErrTypeCameraInactive, activities.ErrTypeCameraNotFound} {
+	for _, typ := range []string{contract.ErrTypeCameraInactive, contract.ErrTypeCameraNotFound} {
 		s.Run(typ, func() {
 			s.SetupTest()
 			s.plan(sessionPlan{err: temporal.NewNonRetryableApplicationError("gone", typ, nil)})
 
-			s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+			s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 			s.NoError(s.env.GetWorkflowError())
 			s.Len(s.sessions, 1)
@@ -323,7 +323,7 @@ func (s *StreamSamplingSuite) TestWorkerLostRestartsAtOnce() {
 	s.plan(sessionPlan{err: temporal.NewHeartbeatTimeoutError()})
 	s.at(time.Minute, s.env.CancelWorkflow)
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	s.Require().Len(s.sessions, 2)
 	s.Equal(time.Duration(0), s.sessions[1].at)
@@ -340,7 +340,7 @@ func (s *StreamSamplingSuite) TestWorkerLostTwiceBacksOff() {
 	)
 	s.at(time.Minute, s.env.CancelWorkflow)
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	s.Require().Len(s.sessions, 4)
 	var starts []time.Duration
@@ -359,7 +359,7 @@ func (s *StreamSamplingSuite) TestCancelledButWantedAgainContinues() {
 	s.wanted = true
 	s.at(time.Minute, s.env.CancelWorkflow)
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	var can *workflow.ContinueAsNewError
 	s.Require().ErrorAs(s.env.GetWorkflowError(), &can)
@@ -369,16 +369,16 @@ func (s *StreamSamplingSuite) TestCancelledButWantedAgainContinues() {
 // visible (no_stream_slot) and asked for again, without marking the camera.
 func (s *StreamSamplingSuite) TestNoStreamSlotIsVisible() {
 	s.plan(sessionPlan{err: temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START, nil)})
-	var waiting CameraStreamStatus
+	var waiting contract.CameraStreamStatus
 	s.statusAt(5*time.Second, &waiting)
 	s.at(time.Minute, s.env.CancelWorkflow)
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID, SessionQueue: "sessions", PlacementTimeout: 2 * time.Minute})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID, SessionQueue: "sessions", PlacementTimeout: 2 * time.Minute})
 
 	s.Require().Len(s.sessions, 2)
 	s.Equal(10*time.Second, s.sessions[1].at, "asked for again after 10 s")
-	s.Equal(StreamReconnecting, waiting.State)
-	s.Equal(ErrCodeNoStreamSlot, waiting.LastErrorCode)
+	s.Equal(contract.StreamReconnecting, waiting.State)
+	s.Equal(contract.ErrTypeNoStreamSlot, waiting.LastErrorCode)
 	s.Equal(0, waiting.Failures, "not the camera's failure")
 	s.Empty(s.marks)
 }
@@ -386,13 +386,13 @@ func (s *StreamSamplingSuite) TestNoStreamSlotIsVisible() {
 // A worker shutting down hands its sessions back: the stream restarts at
 // once and the camera counts no failure.
 func (s *StreamSamplingSuite) TestWorkerShutdownIsNotAFailure() {
-	shutdown := temporal.NewApplicationError("the worker running the stream is shutting down", activities.ErrTypeWorkerShutdown, report(1, 10, 10, 0, 0))
+	shutdown := temporal.NewApplicationError("the worker running the stream is shutting down", contract.ErrTypeWorkerShutdown, report(1, 10, 10, 0, 0))
 	s.plan(sessionPlan{err: shutdown}, sessionPlan{err: shutdown})
-	var after CameraStreamStatus
+	var after contract.CameraStreamStatus
 	s.statusAt(30*time.Second, &after)
 	s.at(time.Minute, s.env.CancelWorkflow)
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	s.Require().Len(s.sessions, 3)
 	s.Equal(time.Duration(0), s.sessions[2].at, "no backoff")
@@ -411,11 +411,11 @@ func (s *StreamSamplingSuite) TestReportsDoNotReopenTheStream() {
 			s.env.SignalWorkflow(SignalCameraStreamReport, report(1, uint64(i+1), uint64(i+1), 0, 0))
 		}
 	})
-	var st CameraStreamStatus
+	var st contract.CameraStreamStatus
 	s.statusAt(2*time.Hour, &st)
 	s.at(3*time.Hour, s.env.CancelWorkflow)
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	s.requireCanceled()
 	s.Require().Len(s.sessions, 1, "one session throughout")
@@ -434,14 +434,14 @@ func (s *StreamSamplingSuite) TestContinuesAsNewCarryingItsState() {
 	})
 	s.at(2*time.Minute, s.signal(SignalCameraReconfigure, nil))
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID, Signals: 4, Totals: activities.StreamCounters{FramesRead: 1000}, Sessions: 9})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID, Signals: 4, Totals: contract.StreamCounters{FramesRead: 1000}, Sessions: 9})
 
 	s.Require().Len(s.sessions, 1, "the reconfigure reaches the limit: the stream stops, the next run opens it")
 	s.Equal(10, s.sessions[0].in.Session)
 	s.Require().True(workflow.IsContinueAsNewError(s.env.GetWorkflowError()), "want continue-as-new, got %v", s.env.GetWorkflowError())
 	var can *workflow.ContinueAsNewError
 	s.Require().ErrorAs(s.env.GetWorkflowError(), &can)
-	var next CameraStreamWorkflowInput
+	var next contract.CameraStreamWorkflowInput
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	s.Equal(streamCameraID, next.CameraID)
 	s.Equal(5, next.Signals)
@@ -453,16 +453,16 @@ func (s *StreamSamplingSuite) TestContinuesAsNewCarryingItsState() {
 // A continued run picks up where the previous one stopped.
 func (s *StreamSamplingSuite) TestContinuedRunStartsFromItsInput() {
 	s.plan()
-	var st CameraStreamStatus
+	var st contract.CameraStreamStatus
 	s.statusAt(time.Second, &st)
 	s.at(time.Minute, s.env.CancelWorkflow)
 
-	s.run(CameraStreamWorkflowInput{CameraID: streamCameraID, Signals: 3, Paused: true, Since: streamStart.Add(-time.Hour),
-		Totals: activities.StreamCounters{FramesRead: 77}, Sessions: 5})
+	s.run(contract.CameraStreamWorkflowInput{CameraID: streamCameraID, Signals: 3, Paused: true, Since: streamStart.Add(-time.Hour),
+		Totals: contract.StreamCounters{FramesRead: 77}, Sessions: 5})
 
 	s.requireCanceled()
 	s.Empty(s.sessions, "a paused camera is not streamed")
-	s.Equal(StreamPaused, st.State)
+	s.Equal(contract.StreamPaused, st.State)
 	s.True(streamStart.Add(-time.Hour).Equal(st.Since))
 	s.Equal(uint64(77), st.Counters.FramesRead)
 	s.Equal(3, st.Reconfigured)

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 )
 
 const streamCameraID = "7d3c9a4e-0000-4000-8000-000000000003"
@@ -49,7 +49,7 @@ func (s *CameraStreamWorkflowSuite) signalAt(d time.Duration, name string, n int
 }
 
 // statusAt queries the status at start+d into *into.
-func (s *CameraStreamWorkflowSuite) statusAt(d time.Duration, into *CameraStreamStatus) {
+func (s *CameraStreamWorkflowSuite) statusAt(d time.Duration, into *contract.CameraStreamStatus) {
 	s.env.RegisterDelayedCallback(func() {
 		v, err := s.env.QueryWorkflow(QueryCameraStreamStatus)
 		if s.NoError(err) {
@@ -60,14 +60,14 @@ func (s *CameraStreamWorkflowSuite) statusAt(d time.Duration, into *CameraStream
 
 // continuedWith asserts the run continued as new and returns the next run's
 // input, its Since in UTC.
-func (s *CameraStreamWorkflowSuite) continuedWith() CameraStreamWorkflowInput {
+func (s *CameraStreamWorkflowSuite) continuedWith() contract.CameraStreamWorkflowInput {
 	s.Require().True(s.env.IsWorkflowCompleted())
 	err := s.env.GetWorkflowError()
 	s.Require().True(workflow.IsContinueAsNewError(err), "want continue-as-new, got %v", err)
 	var can *workflow.ContinueAsNewError
 	s.Require().ErrorAs(err, &can)
 	s.Equal("CameraStreamWorkflow", can.WorkflowType.Name)
-	var next CameraStreamWorkflowInput
+	var next contract.CameraStreamWorkflowInput
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	next.Since = next.Since.UTC()
 	return next
@@ -80,7 +80,7 @@ func (s *CameraStreamWorkflowSuite) requireCanceled() {
 }
 
 func (s *CameraStreamWorkflowSuite) TestStatusFollowsSignalsUntilCanceled() {
-	var started, reconfigured, paused, resumed CameraStreamStatus
+	var started, reconfigured, paused, resumed contract.CameraStreamStatus
 	s.statusAt(time.Second, &started)
 	s.signalAt(time.Minute, SignalCameraReconfigure, 2)
 	s.statusAt(2*time.Minute, &reconfigured)
@@ -90,12 +90,12 @@ func (s *CameraStreamWorkflowSuite) TestStatusFollowsSignalsUntilCanceled() {
 	s.statusAt(6*time.Minute, &resumed)
 	s.env.RegisterDelayedCallback(s.env.CancelWorkflow, 7*time.Minute)
 
-	s.env.ExecuteWorkflow(CameraStreamWorkflow, CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.env.ExecuteWorkflow(CameraStreamWorkflow, contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	s.requireCanceled()
 	for _, tc := range []struct {
 		name         string
-		got          CameraStreamStatus
+		got          contract.CameraStreamStatus
 		state        string
 		since        time.Time
 		reconfigured int
@@ -116,18 +116,18 @@ func (s *CameraStreamWorkflowSuite) TestCancelWhilePausedEndsAsCanceled() {
 	s.signalAt(time.Minute, SignalCameraPause, 1)
 	s.env.RegisterDelayedCallback(s.env.CancelWorkflow, time.Hour)
 
-	s.env.ExecuteWorkflow(CameraStreamWorkflow, CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.env.ExecuteWorkflow(CameraStreamWorkflow, contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	s.requireCanceled()
 	s.True(s.env.Now().Equal(streamStart.Add(time.Hour)), "runs until canceled, not before: ended at %v", s.env.Now())
 }
 
 func (s *CameraStreamWorkflowSuite) TestContinuesAsNewCarryingTheReconfigureCount() {
-	var first CameraStreamStatus
+	var first contract.CameraStreamStatus
 	s.statusAt(time.Second, &first)
 	s.signalAt(time.Minute, SignalCameraReconfigure, maxSignalsPerRun)
 
-	s.env.ExecuteWorkflow(CameraStreamWorkflow, CameraStreamWorkflowInput{CameraID: streamCameraID, Signals: 7})
+	s.env.ExecuteWorkflow(CameraStreamWorkflow, contract.CameraStreamWorkflowInput{CameraID: streamCameraID, Signals: 7})
 
 	s.Equal(7, first.Reconfigured, "a continued run starts from the count it was given")
 	next := s.continuedWith()
@@ -141,19 +141,19 @@ func (s *CameraStreamWorkflowSuite) TestPauseOutlivesContinueAsNew() {
 	s.signalAt(time.Minute, SignalCameraPause, 1)
 	s.signalAt(2*time.Minute, SignalCameraReconfigure, maxSignalsPerRun-1)
 
-	s.env.ExecuteWorkflow(CameraStreamWorkflow, CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.env.ExecuteWorkflow(CameraStreamWorkflow, contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	next := s.continuedWith()
-	s.Equal(CameraStreamWorkflowInput{CameraID: streamCameraID, Signals: maxSignalsPerRun - 1, Paused: true, Since: streamStart.Add(time.Minute)}, next)
+	s.Equal(contract.CameraStreamWorkflowInput{CameraID: streamCameraID, Signals: maxSignalsPerRun - 1, Paused: true, Since: streamStart.Add(time.Minute)}, next)
 }
 
 func (s *CameraStreamWorkflowSuite) TestContinuedRunStartsPaused() {
-	var st CameraStreamStatus
+	var st contract.CameraStreamStatus
 	s.statusAt(time.Second, &st)
 	s.env.RegisterDelayedCallback(s.env.CancelWorkflow, time.Minute)
 
 	pausedAt := streamStart.Add(-time.Hour)
-	s.env.ExecuteWorkflow(CameraStreamWorkflow, CameraStreamWorkflowInput{CameraID: streamCameraID, Signals: 3, Paused: true, Since: pausedAt})
+	s.env.ExecuteWorkflow(CameraStreamWorkflow, contract.CameraStreamWorkflowInput{CameraID: streamCameraID, Signals: 3, Paused: true, Since: pausedAt})
 
 	s.requireCanceled()
 	s.Equal("paused", st.State)
@@ -172,10 +172,10 @@ func (s *CameraStreamWorkflowSuite) TestSignalsBeyondTheLimitAreNotLost() {
 		s.env.SignalWorkflow(SignalCameraPause, nil) // delivers the batch in one workflow task
 	}, time.Minute)
 
-	s.env.ExecuteWorkflow(CameraStreamWorkflow, CameraStreamWorkflowInput{CameraID: streamCameraID})
+	s.env.ExecuteWorkflow(CameraStreamWorkflow, contract.CameraStreamWorkflowInput{CameraID: streamCameraID})
 
 	next := s.continuedWith()
-	s.Equal(CameraStreamWorkflowInput{CameraID: streamCameraID, Signals: maxSignalsPerRun + 2, Paused: true, Since: streamStart.Add(time.Minute)}, next)
+	s.Equal(contract.CameraStreamWorkflowInput{CameraID: streamCameraID, Signals: maxSignalsPerRun + 2, Paused: true, Since: streamStart.Add(time.Minute)}, next)
 }
 
 func TestCameraReconcileWorkflow(t *testing.T) {
@@ -192,9 +192,9 @@ func TestCameraReconcileWorkflow(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := ts.NewTestWorkflowEnvironment()
 			env.RegisterActivity(a)
-			want := activities.ReconcileResult{Started: []string{"c1", "c2"}, Stopped: []string{"c9"}}
+			want := contract.ReconcileResult{Started: []string{"c1", "c2"}, Stopped: []string{"c9"}}
 			for _, err := range tc.failures {
-				env.OnActivity(a.ReconcileCameraStreams, mock.Anything).Return(activities.ReconcileResult{}, err).Once()
+				env.OnActivity(a.ReconcileCameraStreams, mock.Anything).Return(contract.ReconcileResult{}, err).Once()
 			}
 			if !tc.wantErr {
 				env.OnActivity(a.ReconcileCameraStreams, mock.Anything).Return(want, nil).Once()
@@ -210,7 +210,7 @@ func TestCameraReconcileWorkflow(t *testing.T) {
 				return
 			}
 			require.NoError(t, env.GetWorkflowError())
-			var got activities.ReconcileResult
+			var got contract.ReconcileResult
 			require.NoError(t, env.GetWorkflowResult(&got))
 			assert.Equal(t, want, got)
 		})

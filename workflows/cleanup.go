@@ -5,26 +5,13 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/rollcall/rollcall/contract"
 )
-
-// CleanupWorkflowInput sets the retention of each kind of data.
-type CleanupWorkflowInput struct {
-	// SessionGrace keeps expired sessions this long (reuse detection still
-	// recognises a recently expired token family).
-	SessionGrace   time.Duration
-	AuditRetention time.Duration
-}
-
-// CleanupWorkflowResult counts what was removed.
-type CleanupWorkflowResult struct {
-	SessionsDeleted int64
-	AuditDeleted    int64
-	ExportsDeleted  int
-}
 
 // CleanupWorkflow removes data past its retention. Later data kinds
 // (detections, snapshots, exports) add steps here.
-func CleanupWorkflow(ctx workflow.Context, in CleanupWorkflowInput) (CleanupWorkflowResult, error) {
+func CleanupWorkflow(ctx workflow.Context, in contract.CleanupWorkflowInput) (contract.CleanupWorkflowResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -35,7 +22,7 @@ func CleanupWorkflow(ctx workflow.Context, in CleanupWorkflowInput) (CleanupWork
 		},
 	})
 	now := workflow.Now(ctx)
-	var res CleanupWorkflowResult
+	var res contract.CleanupWorkflowResult
 	if err := workflow.ExecuteActivity(ctx, a.PurgeExpiredSessions, now.Add(-in.SessionGrace)).Get(ctx, &res.SessionsDeleted); err != nil {
 		return res, err
 	}

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
@@ -64,11 +65,11 @@ func TestRecordCleanupHistory(t *testing.T) {
 	defer w.Stop()
 
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: taskQueue, TaskQueue: taskQueue}, workflows.CleanupWorkflow,
-		workflows.CleanupWorkflowInput{SessionGrace: 24 * time.Hour, AuditRetention: 365 * 24 * time.Hour})
+		contract.CleanupWorkflowInput{SessionGrace: 24 * time.Hour, AuditRetention: 365 * 24 * time.Hour})
 	require.NoError(t, err)
-	var res workflows.CleanupWorkflowResult
+	var res contract.CleanupWorkflowResult
 	require.NoError(t, run.Get(ctx, &res))
-	require.Equal(t, workflows.CleanupWorkflowResult{SessionsDeleted: 1, AuditDeleted: 1}, res)
+	require.Equal(t, contract.CleanupWorkflowResult{SessionsDeleted: 1, AuditDeleted: 1}, res)
 
 	history := &historypb.History{}
 	it := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/suite"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/rollcall/rollcall/contract"
 )
 
 // cleanupStart is the workflow clock's start, far from the wall clock so a
@@ -36,10 +38,10 @@ func at(want time.Time) any {
 	return mock.MatchedBy(func(got time.Time) bool { return got.Equal(want) })
 }
 
-func (s *CleanupWorkflowSuite) result() CleanupWorkflowResult {
+func (s *CleanupWorkflowSuite) result() contract.CleanupWorkflowResult {
 	s.Require().True(s.env.IsWorkflowCompleted())
 	s.Require().NoError(s.env.GetWorkflowError())
-	var res CleanupWorkflowResult
+	var res contract.CleanupWorkflowResult
 	s.Require().NoError(s.env.GetWorkflowResult(&res))
 	return res
 }
@@ -49,9 +51,9 @@ func (s *CleanupWorkflowSuite) TestPurgesWithCutoffsFromWorkflowTime() {
 	s.env.OnActivity(a.PurgeOldAudit, mock.Anything, at(cleanupStart.Add(-90*24*time.Hour))).Return(int64(7), nil).Once()
 	s.env.OnActivity(a.PurgeExpiredExports, mock.Anything).Return(2, nil).Once()
 
-	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: 24 * time.Hour, AuditRetention: 90 * 24 * time.Hour})
+	s.env.ExecuteWorkflow(CleanupWorkflow, contract.CleanupWorkflowInput{SessionGrace: 24 * time.Hour, AuditRetention: 90 * 24 * time.Hour})
 
-	s.Equal(CleanupWorkflowResult{SessionsDeleted: 3, AuditDeleted: 7, ExportsDeleted: 2}, s.result())
+	s.Equal(contract.CleanupWorkflowResult{SessionsDeleted: 3, AuditDeleted: 7, ExportsDeleted: 2}, s.result())
 }
 
 func (s *CleanupWorkflowSuite) TestZeroAuditRetentionKeepsAudit() {
@@ -59,9 +61,9 @@ func (s *CleanupWorkflowSuite) TestZeroAuditRetentionKeepsAudit() {
 	s.env.OnActivity(a.PurgeOldAudit, mock.Anything, mock.Anything).Return(int64(99), nil).Maybe()
 	s.env.OnActivity(a.PurgeExpiredExports, mock.Anything).Return(0, nil).Once()
 
-	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: 0, AuditRetention: 0})
+	s.env.ExecuteWorkflow(CleanupWorkflow, contract.CleanupWorkflowInput{SessionGrace: 0, AuditRetention: 0})
 
-	s.Equal(CleanupWorkflowResult{SessionsDeleted: 2}, s.result())
+	s.Equal(contract.CleanupWorkflowResult{SessionsDeleted: 2}, s.result())
 	s.env.AssertActivityNotCalled(s.T(), "PurgeOldAudit", mock.Anything, mock.Anything)
 }
 
@@ -71,9 +73,9 @@ func (s *CleanupWorkflowSuite) TestRetriesATransientFailure() {
 	s.env.OnActivity(a.PurgeOldAudit, mock.Anything, mock.Anything).Return(int64(1), nil).Once()
 	s.env.OnActivity(a.PurgeExpiredExports, mock.Anything).Return(0, nil).Once()
 
-	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: time.Hour, AuditRetention: time.Hour})
+	s.env.ExecuteWorkflow(CleanupWorkflow, contract.CleanupWorkflowInput{SessionGrace: time.Hour, AuditRetention: time.Hour})
 
-	s.Equal(CleanupWorkflowResult{SessionsDeleted: 4, AuditDeleted: 1}, s.result())
+	s.Equal(contract.CleanupWorkflowResult{SessionsDeleted: 4, AuditDeleted: 1}, s.result())
 	s.env.AssertActivityNumberOfCalls(s.T(), "PurgeExpiredSessions", 3)
 	s.GreaterOrEqual(s.env.Now().Sub(cleanupStart), 15*time.Second, "retries back off 5s then 10s")
 }
@@ -81,7 +83,7 @@ func (s *CleanupWorkflowSuite) TestRetriesATransientFailure() {
 func (s *CleanupWorkflowSuite) TestFailsAfterRetriesRunOut() {
 	s.env.OnActivity(a.PurgeExpiredSessions, mock.Anything, mock.Anything).Return(int64(0), errors.New("database is down")).Times(5)
 
-	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: time.Hour, AuditRetention: time.Hour})
+	s.env.ExecuteWorkflow(CleanupWorkflow, contract.CleanupWorkflowInput{SessionGrace: time.Hour, AuditRetention: time.Hour})
 
 	s.Require().True(s.env.IsWorkflowCompleted())
 	err := s.env.GetWorkflowError()
@@ -99,7 +101,7 @@ func (s *CleanupWorkflowSuite) TestAuditFailureFailsTheRun() {
 	s.env.OnActivity(a.PurgeOldAudit, mock.Anything, mock.Anything).
 		Return(int64(0), temporal.NewNonRetryableApplicationError("bad cutoff", "InvalidInput", nil)).Once()
 
-	s.env.ExecuteWorkflow(CleanupWorkflow, CleanupWorkflowInput{SessionGrace: time.Hour, AuditRetention: time.Hour})
+	s.env.ExecuteWorkflow(CleanupWorkflow, contract.CleanupWorkflowInput{SessionGrace: time.Hour, AuditRetention: time.Hour})
 
 	var appErr *temporal.ApplicationError
 	s.Require().ErrorAs(s.env.GetWorkflowError(), &appErr)

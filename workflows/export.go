@@ -7,22 +7,17 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 )
 
 // ExportWorkflowID is the ID of an export job's workflow.
 func ExportWorkflowID(jobID string) string { return "export/" + jobID }
 
-// ExportWorkflowInput names the export job to run.
-type ExportWorkflowInput struct {
-	JobID string `json:"jobId"`
-}
-
 // ExportWorkflow writes one export job's file. The job's row carries the
 // progress; cancelling the workflow (DELETE of a running job) ends the job
 // as cancelled and removes any partial file; a failure ends it as failed
 // with a reason its owner can read.
-func ExportWorkflow(ctx workflow.Context, in ExportWorkflowInput) (activities.ExportResult, error) {
+func ExportWorkflow(ctx workflow.Context, in contract.ExportWorkflowInput) (contract.ExportResult, error) {
 	run := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Hour,
 		HeartbeatTimeout:    time.Minute,
@@ -31,10 +26,10 @@ func ExportWorkflow(ctx workflow.Context, in ExportWorkflowInput) (activities.Ex
 			BackoffCoefficient:     2,
 			MaximumInterval:        time.Minute,
 			MaximumAttempts:        3,
-			NonRetryableErrorTypes: []string{activities.ErrTypeExportBadJob},
+			NonRetryableErrorTypes: []string{contract.ErrTypeExportBadJob},
 		},
 	})
-	var res activities.ExportResult
+	var res contract.ExportResult
 	err := workflow.ExecuteActivity(run, a.RunExport, in.JobID).Get(run, &res)
 	if err == nil {
 		return res, nil
@@ -49,7 +44,7 @@ func ExportWorkflow(ctx workflow.Context, in ExportWorkflowInput) (activities.Ex
 		if serr := workflow.ExecuteActivity(settle, a.CancelExport, in.JobID).Get(settle, nil); serr != nil {
 			workflow.GetLogger(ctx).Error("export: marking the job cancelled failed", "job", in.JobID, "err", serr)
 		}
-		return activities.ExportResult{Status: "cancelled"}, err
+		return contract.ExportResult{Status: "cancelled"}, err
 	}
 	if serr := workflow.ExecuteActivity(settle, a.FailExport, in.JobID, exportFailure(err)).Get(settle, nil); serr != nil {
 		workflow.GetLogger(ctx).Error("export: marking the job failed failed", "job", in.JobID, "err", serr)
@@ -61,7 +56,7 @@ func ExportWorkflow(ctx workflow.Context, in ExportWorkflowInput) (activities.Ex
 // never the internals of the error.
 func exportFailure(err error) string {
 	var app *temporal.ApplicationError
-	if errors.As(err, &app) && app.Type() == activities.ErrTypeExportBadJob {
+	if errors.As(err, &app) && app.Type() == contract.ErrTypeExportBadJob {
 		return "the export request could not be read: " + app.Message()
 	}
 	var timeout *temporal.TimeoutError

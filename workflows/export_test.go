@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 )
 
 func newExportEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
@@ -24,10 +24,10 @@ func newExportEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 
 func TestExportWorkflowCompletes(t *testing.T) {
 	env := newExportEnv(t)
-	env.OnActivity(a.RunExport, mock.Anything, "job-1").Return(activities.ExportResult{Status: "completed", Rows: 10, SizeBytes: 99}, nil).Once()
-	env.ExecuteWorkflow(ExportWorkflow, ExportWorkflowInput{JobID: "job-1"})
+	env.OnActivity(a.RunExport, mock.Anything, "job-1").Return(contract.ExportResult{Status: "completed", Rows: 10, SizeBytes: 99}, nil).Once()
+	env.ExecuteWorkflow(ExportWorkflow, contract.ExportWorkflowInput{JobID: "job-1"})
 	require.NoError(t, env.GetWorkflowError())
-	var res activities.ExportResult
+	var res contract.ExportResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	require.Equal(t, 10, res.Rows)
 	env.AssertActivityNotCalled(t, "FailExport", mock.Anything, mock.Anything, mock.Anything)
@@ -37,11 +37,11 @@ func TestExportWorkflowCompletes(t *testing.T) {
 // failed with a reason that names no internals.
 func TestExportWorkflowFailureMarksTheJob(t *testing.T) {
 	env := newExportEnv(t)
-	env.OnActivity(a.RunExport, mock.Anything, "job-2").Return(activities.ExportResult{}, errors.New("pq: password authentication failed for user rollcall")).Times(3)
+	env.OnActivity(a.RunExport, mock.Anything, "job-2").Return(contract.ExportResult{}, errors.New("pq: password authentication failed for user rollcall")).Times(3)
 	env.OnActivity(a.FailExport, mock.Anything, "job-2", mock.MatchedBy(func(reason string) bool {
 		return reason != "" && !strings.Contains(reason, "password") && !strings.Contains(reason, "pq:")
 	})).Return(nil).Once()
-	env.ExecuteWorkflow(ExportWorkflow, ExportWorkflowInput{JobID: "job-2"})
+	env.ExecuteWorkflow(ExportWorkflow, contract.ExportWorkflowInput{JobID: "job-2"})
 	require.Error(t, env.GetWorkflowError())
 }
 
@@ -49,9 +49,9 @@ func TestExportWorkflowFailureMarksTheJob(t *testing.T) {
 func TestExportWorkflowBadJobNotRetried(t *testing.T) {
 	env := newExportEnv(t)
 	env.OnActivity(a.RunExport, mock.Anything, "job-3").
-		Return(activities.ExportResult{}, temporal.NewNonRetryableApplicationError("export time zone unknown", activities.ErrTypeExportBadJob, nil)).Once()
+		Return(contract.ExportResult{}, temporal.NewNonRetryableApplicationError("export time zone unknown", contract.ErrTypeExportBadJob, nil)).Once()
 	env.OnActivity(a.FailExport, mock.Anything, "job-3", "the export request could not be read: export time zone unknown").Return(nil).Once()
-	env.ExecuteWorkflow(ExportWorkflow, ExportWorkflowInput{JobID: "job-3"})
+	env.ExecuteWorkflow(ExportWorkflow, contract.ExportWorkflowInput{JobID: "job-3"})
 	require.Error(t, env.GetWorkflowError())
 }
 
@@ -59,10 +59,10 @@ func TestExportWorkflowBadJobNotRetried(t *testing.T) {
 // cancelled even though the workflow's own context is done.
 func TestExportWorkflowCancelled(t *testing.T) {
 	env := newExportEnv(t)
-	env.OnActivity(a.RunExport, mock.Anything, "job-4").After(time.Hour).Return(activities.ExportResult{}, nil).Maybe()
+	env.OnActivity(a.RunExport, mock.Anything, "job-4").After(time.Hour).Return(contract.ExportResult{}, nil).Maybe()
 	env.OnActivity(a.CancelExport, mock.Anything, "job-4").Return(nil).Once()
 	env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
-	env.ExecuteWorkflow(ExportWorkflow, ExportWorkflowInput{JobID: "job-4"})
+	env.ExecuteWorkflow(ExportWorkflow, contract.ExportWorkflowInput{JobID: "job-4"})
 	require.True(t, temporal.IsCanceledError(env.GetWorkflowError()), "%v", env.GetWorkflowError())
 }
 
@@ -70,21 +70,21 @@ func TestAttendanceCloseWorkflowDates(t *testing.T) {
 	env := newExportEnv(t)
 	start := time.Date(2026, 12, 4, 0, 30, 0, 0, time.UTC)
 	env.SetStartTime(start)
-	env.OnActivity(a.CloseAttendanceDays, mock.Anything, mock.MatchedBy(func(in activities.CloseDaysInput) bool {
+	env.OnActivity(a.CloseAttendanceDays, mock.Anything, mock.MatchedBy(func(in contract.CloseDaysInput) bool {
 		return in.Now.Equal(start) && len(in.Dates) == 4 && in.Dates[0] == "2026-12-01" && in.Dates[3] == "2026-12-04"
-	})).Return(activities.CloseDaysResult{Closed: 5}, nil).Once()
-	env.ExecuteWorkflow(AttendanceCloseWorkflow, AttendanceCloseInput{})
+	})).Return(contract.CloseDaysResult{Closed: 5}, nil).Once()
+	env.ExecuteWorkflow(AttendanceCloseWorkflow, contract.AttendanceCloseInput{})
 	require.NoError(t, env.GetWorkflowError())
-	var res activities.CloseDaysResult
+	var res contract.CloseDaysResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	require.Equal(t, 5, res.Closed)
 }
 
 func TestAttendanceCloseWorkflowOneDate(t *testing.T) {
 	env := newExportEnv(t)
-	env.OnActivity(a.CloseAttendanceDays, mock.Anything, mock.MatchedBy(func(in activities.CloseDaysInput) bool {
+	env.OnActivity(a.CloseAttendanceDays, mock.Anything, mock.MatchedBy(func(in contract.CloseDaysInput) bool {
 		return len(in.Dates) == 1 && in.Dates[0] == "2026-10-31"
-	})).Return(activities.CloseDaysResult{Closed: 1}, nil).Once()
-	env.ExecuteWorkflow(AttendanceCloseWorkflow, AttendanceCloseInput{Date: "2026-10-31"})
+	})).Return(contract.CloseDaysResult{Closed: 1}, nil).Once()
+	env.ExecuteWorkflow(AttendanceCloseWorkflow, contract.AttendanceCloseInput{Date: "2026-10-31"})
 	require.NoError(t, env.GetWorkflowError())
 }

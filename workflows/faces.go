@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 )
 
 // FaceRegistrationWorkflowID is the stable ID of a profile's registration.
@@ -26,17 +27,6 @@ const SignalFaceImagesChanged = "images-changed"
 // ProviderHealthWorkflowID is the ID the provider health schedule starts runs with.
 const ProviderHealthWorkflowID = "provider-health"
 
-// FaceRegistrationWorkflowInput names the profile.
-type FaceRegistrationWorkflowInput struct {
-	ProfileID string
-}
-
-// FaceRegistrationWorkflowResult is the profile's final status and counts.
-type FaceRegistrationWorkflowResult struct {
-	Status                    string
-	Enrolled, Failed, Removed int
-}
-
 // enrollRetry keeps retrying while the provider is down or slow, or its
 // configuration cannot be loaded (about ten minutes, time for an operator
 // to fix it); a refused key or an unsupported call stops at once.
@@ -45,7 +35,7 @@ var enrollRetry = &temporal.RetryPolicy{
 	BackoffCoefficient:     2,
 	MaximumInterval:        time.Minute,
 	MaximumAttempts:        15,
-	NonRetryableErrorTypes: []string{activities.ErrTypeProfileNotFound, "provider_unauthorized", "provider_unsupported"},
+	NonRetryableErrorTypes: contract.NonRetryable(contract.ErrTypeProfileNotFound, contract.ErrTypeProviderUnauthorized, contract.ErrTypeProviderUnsupported),
 }
 
 // FaceRegistrationWorkflow enrolls a profile's pending images with the
@@ -53,10 +43,10 @@ var enrollRetry = &temporal.RetryPolicy{
 // active (at least one image enrolled) or failed (with each image's
 // reason). Images added while it runs arrive by signal and are handled
 // before it finishes. Re-running it after a crash enrolls nothing twice.
-func FaceRegistrationWorkflow(ctx workflow.Context, in FaceRegistrationWorkflowInput) (FaceRegistrationWorkflowResult, error) {
+func FaceRegistrationWorkflow(ctx workflow.Context, in contract.FaceRegistrationWorkflowInput) (contract.FaceRegistrationWorkflowResult, error) {
 	dbctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, NonRetryableErrorTypes: []string{activities.ErrTypeProfileNotFound}},
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, NonRetryableErrorTypes: contract.NonRetryable(contract.ErrTypeProfileNotFound)},
 	})
 	enrollctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute,
@@ -64,16 +54,16 @@ func FaceRegistrationWorkflow(ctx workflow.Context, in FaceRegistrationWorkflowI
 		RetryPolicy:         enrollRetry,
 	})
 	changed := workflow.GetSignalChannel(ctx, SignalFaceImagesChanged)
-	var res FaceRegistrationWorkflowResult
-	if err := workflow.ExecuteActivity(dbctx, a.SetFaceProfileStatus, in.ProfileID, "registering", "").Get(ctx, nil); err != nil {
+	var res contract.FaceRegistrationWorkflowResult
+	if err := workflow.ExecuteActivity(dbctx, a.SetFaceProfileStatus, in.ProfileID, contract.FaceStatusRegistering, "").Get(ctx, nil); err != nil {
 		return res, err
 	}
 	for {
 		for changed.ReceiveAsync(nil) {
 		}
-		var out activities.EnrollOutcome
+		var out contract.EnrollOutcome
 		if err := workflow.ExecuteActivity(enrollctx, a.EnrollPendingImages, in.ProfileID).Get(ctx, &out); err != nil {
-			_ = workflow.ExecuteActivity(dbctx, a.SetFaceProfileStatus, in.ProfileID, "failed", "registration stopped: "+err.Error()).Get(ctx, nil)
+			_ = workflow.ExecuteActivity(dbctx, a.SetFaceProfileStatus, in.ProfileID, contract.FaceStatusFailed, "registration stopped: "+err.Error()).Get(ctx, nil)
 			return res, err
 		}
 		res.Enrolled, res.Failed, res.Removed = res.Enrolled+out.Enrolled, res.Failed+out.Failed, res.Removed+out.Removed
@@ -90,16 +80,11 @@ func FaceRegistrationWorkflow(ctx workflow.Context, in FaceRegistrationWorkflowI
 	}
 }
 
-// FaceDeletionWorkflowInput names the profile to erase.
-type FaceDeletionWorkflowInput struct {
-	ProfileID string
-}
-
 // FaceDeletionWorkflow erases a person (right to erasure): the subject at
 // the provider, the images in the object store, then the rows. Each step
 // is retried until it succeeds, so a provider that is down delays the
 // erasure but never abandons it.
-func FaceDeletionWorkflow(ctx workflow.Context, in FaceDeletionWorkflowInput) error {
+func FaceDeletionWorkflow(ctx workflow.Context, in contract.FaceDeletionWorkflowInput) error {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -107,7 +92,7 @@ func FaceDeletionWorkflow(ctx workflow.Context, in FaceDeletionWorkflowInput) er
 			BackoffCoefficient: 2,
 			MaximumInterval:    5 * time.Minute,
 			// MaximumAttempts 0: until done.
-			NonRetryableErrorTypes: []string{"provider_unsupported"},
+			NonRetryableErrorTypes: []string{contract.ErrTypeProviderUnsupported},
 		},
 	})
 	// Version 1 first waits for the profile's registration to close: an
@@ -153,12 +138,12 @@ const FaceRepairWorkflowID = "face-repair"
 // FaceRepairWorkflow restarts the workflows of face profiles stuck for 15
 // minutes in pending, registering or deleting (a registration that hit its
 // time limit, a deletion that never started).
-func FaceRepairWorkflow(ctx workflow.Context) (activities.RepairResult, error) {
+func FaceRepairWorkflow(ctx workflow.Context) (contract.RepairResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumAttempts: 3},
 	})
-	var res activities.RepairResult
+	var res contract.RepairResult
 	err := workflow.ExecuteActivity(ctx, a.RepairFaceProfiles, 15*time.Minute).Get(ctx, &res)
 	return res, err
 }

@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 )
 
 const faceProfileID = "5a1e0000-0000-4000-8000-000000000001"
@@ -31,10 +31,10 @@ func (s *FaceWorkflowSuite) SetupTest() {
 
 func (s *FaceWorkflowSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
 
-func (s *FaceWorkflowSuite) register() (FaceRegistrationWorkflowResult, error) {
-	s.env.ExecuteWorkflow(FaceRegistrationWorkflow, FaceRegistrationWorkflowInput{ProfileID: faceProfileID})
+func (s *FaceWorkflowSuite) register() (contract.FaceRegistrationWorkflowResult, error) {
+	s.env.ExecuteWorkflow(FaceRegistrationWorkflow, contract.FaceRegistrationWorkflowInput{ProfileID: faceProfileID})
 	s.Require().True(s.env.IsWorkflowCompleted())
-	var res FaceRegistrationWorkflowResult
+	var res contract.FaceRegistrationWorkflowResult
 	if err := s.env.GetWorkflowError(); err != nil {
 		return res, err
 	}
@@ -45,11 +45,11 @@ func (s *FaceWorkflowSuite) register() (FaceRegistrationWorkflowResult, error) {
 // One photo enrolls, one is refused: the profile is active, both counted.
 func (s *FaceWorkflowSuite) TestPartialImageFailure() {
 	s.env.OnActivity(a.SetFaceProfileStatus, mock.Anything, faceProfileID, "registering", "").Return(nil).Once()
-	s.env.OnActivity(a.EnrollPendingImages, mock.Anything, faceProfileID).Return(activities.EnrollOutcome{Enrolled: 1, Failed: 1}, nil).Once()
+	s.env.OnActivity(a.EnrollPendingImages, mock.Anything, faceProfileID).Return(contract.EnrollOutcome{Enrolled: 1, Failed: 1}, nil).Once()
 	s.env.OnActivity(a.FinalizeFaceProfile, mock.Anything, faceProfileID).Return("active", nil).Once()
 	res, err := s.register()
 	s.Require().NoError(err)
-	s.Equal(FaceRegistrationWorkflowResult{Status: "active", Enrolled: 1, Failed: 1}, res)
+	s.Equal(contract.FaceRegistrationWorkflowResult{Status: "active", Enrolled: 1, Failed: 1}, res)
 }
 
 // The provider is down, then back: the enrolment is retried with backoff
@@ -57,8 +57,8 @@ func (s *FaceWorkflowSuite) TestPartialImageFailure() {
 func (s *FaceWorkflowSuite) TestProviderDownThenBack() {
 	s.env.OnActivity(a.SetFaceProfileStatus, mock.Anything, faceProfileID, "registering", "").Return(nil).Once()
 	s.env.OnActivity(a.EnrollPendingImages, mock.Anything, faceProfileID).
-		Return(activities.EnrollOutcome{}, temporal.NewApplicationError("provider unreachable", "provider_unreachable")).Times(3)
-	s.env.OnActivity(a.EnrollPendingImages, mock.Anything, faceProfileID).Return(activities.EnrollOutcome{Enrolled: 2}, nil).Once()
+		Return(contract.EnrollOutcome{}, temporal.NewApplicationError("provider unreachable", "provider_unreachable")).Times(3)
+	s.env.OnActivity(a.EnrollPendingImages, mock.Anything, faceProfileID).Return(contract.EnrollOutcome{Enrolled: 2}, nil).Once()
 	s.env.OnActivity(a.FinalizeFaceProfile, mock.Anything, faceProfileID).Return("active", nil).Once()
 	start := s.env.Now()
 	res, err := s.register()
@@ -73,7 +73,7 @@ func (s *FaceWorkflowSuite) TestProviderDownThenBack() {
 func (s *FaceWorkflowSuite) TestUnauthorizedProviderStops() {
 	s.env.OnActivity(a.SetFaceProfileStatus, mock.Anything, faceProfileID, "registering", "").Return(nil).Once()
 	s.env.OnActivity(a.EnrollPendingImages, mock.Anything, faceProfileID).
-		Return(activities.EnrollOutcome{}, temporal.NewNonRetryableApplicationError("provider refused the API key", "provider_unauthorized", nil)).Once()
+		Return(contract.EnrollOutcome{}, temporal.NewNonRetryableApplicationError("provider refused the API key", "provider_unauthorized", nil)).Once()
 	s.env.OnActivity(a.SetFaceProfileStatus, mock.Anything, faceProfileID, "failed", mock.MatchedBy(func(m string) bool { return len(m) > 0 })).Return(nil).Once()
 	_, err := s.register()
 	var appErr *temporal.ApplicationError
@@ -84,7 +84,7 @@ func (s *FaceWorkflowSuite) TestUnauthorizedProviderStops() {
 // Images added while a pass runs are enrolled before the workflow ends.
 func (s *FaceWorkflowSuite) TestImagesAddedDuringRegistration() {
 	s.env.OnActivity(a.SetFaceProfileStatus, mock.Anything, faceProfileID, "registering", "").Return(nil).Once()
-	s.env.OnActivity(a.EnrollPendingImages, mock.Anything, faceProfileID).Return(activities.EnrollOutcome{Enrolled: 1}, nil).After(time.Minute).Times(2)
+	s.env.OnActivity(a.EnrollPendingImages, mock.Anything, faceProfileID).Return(contract.EnrollOutcome{Enrolled: 1}, nil).After(time.Minute).Times(2)
 	s.env.RegisterDelayedCallback(func() {
 		s.env.SignalWorkflow(SignalFaceImagesChanged, nil)
 	}, 30*time.Second)
@@ -103,7 +103,7 @@ func (s *FaceWorkflowSuite) TestDeletionRetriesUntilDone() {
 	s.env.OnActivity(a.DeleteFaceSubject, mock.Anything, faceProfileID).Return(nil).Once()
 	s.env.OnActivity(a.DeleteFaceObjects, mock.Anything, faceProfileID).Return(3, nil).Once()
 	s.env.OnActivity(a.DeleteFaceRows, mock.Anything, faceProfileID).Return(nil).Once()
-	s.env.ExecuteWorkflow(FaceDeletionWorkflow, FaceDeletionWorkflowInput{ProfileID: faceProfileID})
+	s.env.ExecuteWorkflow(FaceDeletionWorkflow, contract.FaceDeletionWorkflowInput{ProfileID: faceProfileID})
 	s.Require().True(s.env.IsWorkflowCompleted())
 	s.Require().NoError(s.env.GetWorkflowError())
 	s.env.AssertActivityNumberOfCalls(s.T(), "DeleteFaceSubject", 7)
@@ -119,7 +119,7 @@ func (s *FaceWorkflowSuite) TestDeletionWaitsForTheRegistration() {
 		Return(func(context.Context, string) error { order = append(order, "subject deleted"); return nil }).Once()
 	s.env.OnActivity(a.DeleteFaceObjects, mock.Anything, faceProfileID).Return(3, nil).Once()
 	s.env.OnActivity(a.DeleteFaceRows, mock.Anything, faceProfileID).Return(nil).Once()
-	s.env.ExecuteWorkflow(FaceDeletionWorkflow, FaceDeletionWorkflowInput{ProfileID: faceProfileID})
+	s.env.ExecuteWorkflow(FaceDeletionWorkflow, contract.FaceDeletionWorkflowInput{ProfileID: faceProfileID})
 	s.Require().NoError(s.env.GetWorkflowError())
 	s.Equal([]string{"registration closed", "subject deleted"}, order)
 }
@@ -136,7 +136,7 @@ func (s *FaceWorkflowSuite) TestProviderHealth() {
 // A photo added while the final status is being written still gets a pass.
 func (s *FaceWorkflowSuite) TestImagesAddedDuringFinalize() {
 	s.env.OnActivity(a.SetFaceProfileStatus, mock.Anything, faceProfileID, "registering", "").Return(nil).Once()
-	s.env.OnActivity(a.EnrollPendingImages, mock.Anything, faceProfileID).Return(activities.EnrollOutcome{Enrolled: 1}, nil).Times(2)
+	s.env.OnActivity(a.EnrollPendingImages, mock.Anything, faceProfileID).Return(contract.EnrollOutcome{Enrolled: 1}, nil).Times(2)
 	s.env.OnActivity(a.FinalizeFaceProfile, mock.Anything, faceProfileID).Return("active", nil).After(time.Minute).Times(2)
 	s.env.RegisterDelayedCallback(func() {
 		s.env.SignalWorkflow(SignalFaceImagesChanged, nil)
@@ -147,10 +147,10 @@ func (s *FaceWorkflowSuite) TestImagesAddedDuringFinalize() {
 }
 
 func (s *FaceWorkflowSuite) TestRepairRunsTheActivity() {
-	s.env.OnActivity(a.RepairFaceProfiles, mock.Anything, 15*time.Minute).Return(activities.RepairResult{Registrations: 2}, nil).Once()
+	s.env.OnActivity(a.RepairFaceProfiles, mock.Anything, 15*time.Minute).Return(contract.RepairResult{Registrations: 2}, nil).Once()
 	s.env.ExecuteWorkflow(FaceRepairWorkflow)
 	s.Require().NoError(s.env.GetWorkflowError())
-	var res activities.RepairResult
+	var res contract.RepairResult
 	s.Require().NoError(s.env.GetWorkflowResult(&res))
 	s.Equal(2, res.Registrations)
 }

@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/rollcall/rollcall/activities"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/workflows"
 )
@@ -53,33 +53,33 @@ func TestRecordStreamFaultsHistory(t *testing.T) {
 	w := worker.New(c, taskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.CameraStreamWorkflow)
 	var calls atomic.Int32
-	w.RegisterActivityWithOptions(func(ctx context.Context, in activities.StreamCameraInput) (activities.StreamReport, error) {
+	w.RegisterActivityWithOptions(func(ctx context.Context, in contract.StreamCameraInput) (contract.StreamReport, error) {
 		switch calls.Add(1) {
 		case 1, 2: // the worker "dies": no heartbeat until the timeout
 			<-ctx.Done()
-			return activities.StreamReport{}, ctx.Err()
+			return contract.StreamReport{}, ctx.Err()
 		case 3:
-			return activities.StreamReport{}, temporal.NewApplicationError("camera unreachable", activities.ErrTypeUnreachable)
+			return contract.StreamReport{}, temporal.NewApplicationError("camera unreachable", contract.ErrTypeUnreachable)
 		default: // streams until cancelled by continue-as-new
 			for {
-				activity.RecordHeartbeat(ctx, activities.StreamReport{Session: in.Session})
+				activity.RecordHeartbeat(ctx, contract.StreamReport{Session: in.Session})
 				select {
 				case <-ctx.Done():
-					return activities.StreamReport{Session: in.Session}, ctx.Err()
+					return contract.StreamReport{Session: in.Session}, ctx.Err()
 				case <-time.After(time.Second):
 				}
 			}
 		}
 	}, activity.RegisterOptions{Name: "StreamCamera"})
-	w.RegisterActivityWithOptions(func(context.Context, activities.MarkCameraStreamInput) (activities.HealthChangeResult, error) {
-		return activities.HealthChangeResult{Changed: true, From: "online", To: "offline"}, nil
+	w.RegisterActivityWithOptions(func(context.Context, contract.MarkCameraStreamInput) (contract.HealthChangeResult, error) {
+		return contract.HealthChangeResult{Changed: true, From: "online", To: "offline"}, nil
 	}, activity.RegisterOptions{Name: "MarkCameraStreamFailed"})
 	require.NoError(t, w.Start())
 	defer w.Stop()
 
 	id := taskQueue
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue}, workflows.CameraStreamWorkflow,
-		workflows.CameraStreamWorkflowInput{CameraID: "7d3c9a4e-0000-4000-8000-0000000000aa"})
+		contract.CameraStreamWorkflowInput{CameraID: "7d3c9a4e-0000-4000-8000-0000000000aa"})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return calls.Load() >= 4 }, 90*time.Second, 200*time.Millisecond, "four sessions")
 	// Control signals up to the budget; the last, a reconfigure, ends the
@@ -148,27 +148,27 @@ func TestRecordStreamSessionLimitHistory(t *testing.T) {
 	w := worker.New(c, taskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.CameraStreamWorkflow)
 	var calls atomic.Int32
-	w.RegisterActivityWithOptions(func(ctx context.Context, in activities.StreamCameraInput) (activities.StreamReport, error) {
+	w.RegisterActivityWithOptions(func(ctx context.Context, in contract.StreamCameraInput) (contract.StreamReport, error) {
 		calls.Add(1)
 		for {
-			activity.RecordHeartbeat(ctx, activities.StreamReport{Session: in.Session})
+			activity.RecordHeartbeat(ctx, contract.StreamReport{Session: in.Session})
 			select {
 			case <-ctx.Done():
-				return activities.StreamReport{Session: in.Session}, ctx.Err()
+				return contract.StreamReport{Session: in.Session}, ctx.Err()
 			case <-time.After(time.Second):
 			}
 		}
 	}, activity.RegisterOptions{Name: "StreamCamera"})
-	w.RegisterActivityWithOptions(func(context.Context, activities.MarkCameraStreamInput) (activities.HealthChangeResult, error) {
+	w.RegisterActivityWithOptions(func(context.Context, contract.MarkCameraStreamInput) (contract.HealthChangeResult, error) {
 		t.Error("a session that reached its time limit marked the camera")
-		return activities.HealthChangeResult{}, nil
+		return contract.HealthChangeResult{}, nil
 	}, activity.RegisterOptions{Name: "MarkCameraStreamFailed"})
 	require.NoError(t, w.Start())
 	defer w.Stop()
 
 	id := taskQueue
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue}, workflows.CameraStreamWorkflow,
-		workflows.CameraStreamWorkflowInput{CameraID: "7d3c9a4e-0000-4000-8000-0000000000ab", SessionLimit: 3 * time.Second})
+		contract.CameraStreamWorkflowInput{CameraID: "7d3c9a4e-0000-4000-8000-0000000000ab", SessionLimit: 3 * time.Second})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return calls.Load() >= 3 }, time.Minute, 200*time.Millisecond, "three sessions")
 	time.Sleep(time.Second) // the third session's start reaches the history

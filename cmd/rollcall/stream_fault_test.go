@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
@@ -165,9 +166,9 @@ func TestStreamMovesToAnotherWorkerWhenItsWorkerIsKilled(t *testing.T) {
 		}
 	})
 
-	waitStatus := func(within time.Duration, ok func(workflows.CameraStreamStatus) bool) workflows.CameraStreamStatus {
+	waitStatus := func(within time.Duration, ok func(contract.CameraStreamStatus) bool) contract.CameraStreamStatus {
 		t.Helper()
-		var st workflows.CameraStreamStatus
+		var st contract.CameraStreamStatus
 		var err error
 		deadline := time.Now().Add(within)
 		for time.Now().Before(deadline) {
@@ -179,8 +180,8 @@ func TestStreamMovesToAnotherWorkerWhenItsWorkerIsKilled(t *testing.T) {
 		t.Fatalf("stream status %+v (%v)", st, err)
 		return st
 	}
-	before := waitStatus(60*time.Second, func(st workflows.CameraStreamStatus) bool {
-		return st.State == workflows.StreamStreaming && st.Sessions == 1
+	before := waitStatus(60*time.Second, func(st contract.CameraStreamStatus) bool {
+		return st.State == contract.StreamStreaming && st.Sessions == 1
 	})
 	time.Sleep(2 * time.Second) // a heartbeat or so after the first frame
 	ffmpegs := ffmpegsReading(t, camURL)
@@ -196,11 +197,11 @@ func TestStreamMovesToAnotherWorkerWhenItsWorkerIsKilled(t *testing.T) {
 	t.Logf("the killed worker's FFmpeg exited within %s", time.Since(killedAt).Round(100*time.Millisecond))
 
 	var noticed time.Duration
-	after := waitStatus(workflows.StreamHeartbeatTimeout+20*time.Second, func(st workflows.CameraStreamStatus) bool {
-		if st.State == workflows.StreamReconnecting && noticed == 0 {
+	after := waitStatus(workflows.StreamHeartbeatTimeout+20*time.Second, func(st contract.CameraStreamStatus) bool {
+		if st.State == contract.StreamReconnecting && noticed == 0 {
 			noticed = time.Since(killedAt)
 		}
-		return st.State == workflows.StreamStreaming && st.Sessions >= 2 && st.LastFrameAt != nil && st.LastFrameAt.After(killedAt)
+		return st.State == contract.StreamStreaming && st.Sessions >= 2 && st.LastFrameAt != nil && st.LastFrameAt.After(killedAt)
 	})
 	resumed := after.LastFrameAt.Sub(killedAt)
 	t.Logf("kill → stream reconnecting seen after %s; kill → first frame on the new worker %s (heartbeat timeout %s)",
@@ -277,10 +278,10 @@ func TestStreamSlotsSpreadCamerasAcrossWorkers(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			if st.State == workflows.StreamStreaming {
+			if st.State == contract.StreamStreaming {
 				streaming++
 			}
-			if st.LastErrorCode == workflows.ErrCodeNoStreamSlot && st.State != workflows.StreamStreaming {
+			if st.LastErrorCode == contract.ErrTypeNoStreamSlot && st.State != contract.StreamStreaming {
 				noSlot++
 			}
 		}
