@@ -40,6 +40,9 @@ type Activities struct {
 	Reporter StreamReporter
 	Writer   *DetectionWriter
 	Stream   StreamSettings
+	// Names labels recognised faces (nil: each frame's subjects are
+	// looked up).
+	Names *ProfileNames
 	// ExportPDFMaxRows caps a PDF export's rows (0: no cap).
 	ExportPDFMaxRows int
 	Now              func() time.Time

@@ -56,13 +56,7 @@ func (a *Activities) DetectFrame(ctx context.Context, in contract.DetectFrameInp
 		return res, providerError(err)
 	}
 
-	var subjects []string
-	for _, f := range found.Faces {
-		if f.Subject != "" {
-			subjects = append(subjects, f.Subject)
-		}
-	}
-	names, err := store.FaceNames(ctx, a.DB, validUUIDs(subjects))
+	names, err := a.profileNames().Lookup(ctx, subjectsOf(found.Faces))
 	if err != nil {
 		return res, err
 	}
@@ -75,23 +69,11 @@ func (a *Activities) DetectFrame(ctx context.Context, in contract.DetectFrameInp
 		info := activity.GetInfo(ctx)
 		runKey = info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityType.Name
 	}
-	rows := make([]store.Detection, 0, len(found.Faces))
-	for i, f := range found.Faces {
-		d := store.Detection{ID: uuid.NewSHA1(detectionIDSpace, fmt.Appendf(nil, "%s/%d", runKey, i)).String(), DetectedAt: now, Similarity: f.Similarity, DetectionConfidence: f.DetectionConfidence,
-			BoxX: f.Box.X, BoxY: f.Box.Y, BoxWidth: f.Box.Width, BoxHeight: f.Box.Height, SnapshotKey: res.ImageKey,
-			Source: store.DetectionSourceSendFrame}
-		if in.CameraID != "" {
-			d.CameraID = &in.CameraID
-		}
-		fd := contract.FrameDetection{ID: d.ID, Similarity: f.Similarity, Confidence: f.DetectionConfidence, Box: f.Box}
-		if p, ok := names[f.Subject]; ok {
-			id := p.ID
-			d.FaceProfileID, d.Known = &id, true
-			fd.Known, fd.FaceProfileID, fd.EmployeeCode, fd.Name = true, p.ID, p.EmployeeCode, p.Name
-		}
-		rows = append(rows, d)
-		res.Detections = append(res.Detections, fd)
+	ids := func(i int) string {
+		return uuid.NewSHA1(detectionIDSpace, fmt.Appendf(nil, "%s/%d", runKey, i)).String()
 	}
+	rows, labels := frameFaces(found.Faces, ids, now, in.CameraID, res.ImageKey, store.DetectionSourceSendFrame, names)
+	res.Detections = labels
 	details, _ := json.Marshal(map[string]any{"faces": len(rows), "latencyMs": res.LatencyMs, "imageKey": res.ImageKey})
 	ev := &store.DetectionEvent{OccurredAt: now, Kind: "send_frame", Level: "info", Message: "frame sent for detection", Details: details,
 		DedupeKey: &runKey}
@@ -110,16 +92,6 @@ func (a *Activities) DetectFrame(ctx context.Context, in contract.DetectFrameInp
 // detectionIDSpace names the deterministic IDs of send-frame detections.
 var detectionIDSpace = uuid.MustParse("6b1f7d2e-3c4a-5e8f-9a0b-1c2d3e4f5a6b")
 
-func validUUIDs(ids []string) []string {
-	out := ids[:0:0]
-	for _, id := range ids {
-		if _, err := uuid.Parse(id); err == nil {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // showLive puts a camera's new detections in the live view and publishes
 // them on its channel. Dashboards are a convenience: failures are logged.
 func (a *Activities) showLive(ctx context.Context, cameraID string, at time.Time, rows []store.Detection, labels []contract.FrameDetection) {
@@ -127,9 +99,9 @@ func (a *Activities) showLive(ctx context.Context, cameraID string, at time.Time
 		return
 	}
 	items := make([][]byte, len(rows))
-	shown := make([]live.Detection, len(rows))
+	shown := make([]contract.LiveDetection, len(rows))
 	for i := range rows {
-		shown[i] = live.FromStored(&rows[i], labels[i].EmployeeCode, labels[i].Name)
+		shown[i] = rows[i].Live(labels[i].EmployeeCode, labels[i].Name)
 		items[i], _ = json.Marshal(shown[i])
 	}
 	if a.Recent != nil {

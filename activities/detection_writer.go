@@ -2,20 +2,18 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/rollcall/rollcall/store"
 )
 
 // DetectionWriter stores the detections of every camera stream of a worker
-// in batches: one INSERT per flush, whatever the number of cameras. It also
-// remembers face profiles' names for a short while, so labelling a face
-// costs no query per frame.
+// in batches: one INSERT per flush, whatever the number of cameras.
 type DetectionWriter struct {
 	db  *bun.DB
 	log *slog.Logger
@@ -26,8 +24,6 @@ type DetectionWriter struct {
 	FlushEvery time.Duration
 	MaxBatch   int
 	MaxPending int
-	// NamesFor is how long a profile's name is remembered.
-	NamesFor time.Duration
 	// Blobs, when set, removes the stored frames of detections whose
 	// camera was deleted before they were written: its deletion removed
 	// the camera's objects already, and nothing would find these.
@@ -43,21 +39,12 @@ type DetectionWriter struct {
 	kick    chan struct{}
 	dropped uint64
 	written uint64
-
-	namesMu sync.Mutex
-	names   map[string]cachedProfile
-}
-
-type cachedProfile struct {
-	p     store.FaceProfile
-	found bool
-	until time.Time
 }
 
 // NewDetectionWriter returns a writer; Run must be running for it to write.
 func NewDetectionWriter(db *bun.DB, log *slog.Logger) *DetectionWriter {
 	return &DetectionWriter{db: db, log: log, FlushEvery: 250 * time.Millisecond, MaxBatch: 500, MaxPending: 20000,
-		NamesFor: 30 * time.Second, kick: make(chan struct{}, 1), names: map[string]cachedProfile{}}
+		kick: make(chan struct{}, 1)}
 }
 
 // Add queues detections for the next flush; it never blocks on the database.
@@ -147,10 +134,25 @@ func cutAfter(rows []store.Detection, lastID string) int {
 	return 0 // the batch's rows were all dropped meanwhile
 }
 
-// insert writes a batch, first unlinking cameras deleted and profiles
-// erased since their faces were recognised (a reference to a missing row
-// would fail the batch), as their deletion does to stored detections.
+// insert writes a batch. A camera deleted or a profile erased since its
+// faces were recognised fails the batch (a reference to a missing row):
+// then those references are removed, as their deletion does to stored
+// detections, and the batch is written again. The common case costs one
+// statement.
 func (w *DetectionWriter) insert(ctx context.Context, batch []store.Detection) error {
+	err := store.InsertDetections(ctx, w.db, batch)
+	if !errors.Is(err, store.ErrMissingReference) {
+		return err
+	}
+	if err := w.unlinkGone(ctx, batch); err != nil {
+		return err
+	}
+	return store.InsertDetections(ctx, w.db, batch)
+}
+
+// unlinkGone unlinks the batch's detections from cameras and profiles that
+// no longer exist.
+func (w *DetectionWriter) unlinkGone(ctx context.Context, batch []store.Detection) error {
 	var ids, cams []string
 	for _, d := range batch {
 		if d.FaceProfileID != nil {
@@ -185,7 +187,7 @@ func (w *DetectionWriter) insert(ctx context.Context, batch []store.Detection) e
 			}
 		}
 	}
-	return store.InsertDetections(ctx, w.db, batch)
+	return nil
 }
 
 // dropFrame removes the stored frame of a deleted camera's detection.
@@ -198,34 +200,4 @@ func (w *DetectionWriter) dropFrame(ctx context.Context, d *store.Detection) {
 		return
 	}
 	d.SnapshotKey = ""
-}
-
-// Profile returns the face profile a provider subject names, if it exists.
-func (w *DetectionWriter) Profile(ctx context.Context, subject string) (store.FaceProfile, bool) {
-	if _, err := uuid.Parse(subject); err != nil {
-		return store.FaceProfile{}, false
-	}
-	now := time.Now()
-	w.namesMu.Lock()
-	c, ok := w.names[subject]
-	w.namesMu.Unlock()
-	if ok && now.Before(c.until) {
-		return c.p, c.found
-	}
-	found, err := store.FaceNames(ctx, w.db, []string{subject})
-	if err != nil {
-		if ok { // keep serving the stale name rather than none
-			return c.p, c.found
-		}
-		w.log.Warn("face profile not looked up", slog.String("error", err.Error()))
-		return store.FaceProfile{}, false
-	}
-	p, exists := found[subject]
-	w.namesMu.Lock()
-	if len(w.names) > 100000 {
-		clear(w.names)
-	}
-	w.names[subject] = cachedProfile{p: p, found: exists, until: now.Add(w.NamesFor)}
-	w.namesMu.Unlock()
-	return p, exists
 }

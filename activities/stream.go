@@ -358,21 +358,14 @@ func (s *stream) recognize(ctx context.Context, f ffmpeg.Frame) {
 			snapshot = key
 		}
 	}
-	rows := make([]store.Detection, len(found.Faces))
-	labels := make([]contract.FrameDetection, len(found.Faces))
+	names, err := s.a.profileNames().Lookup(ctx, subjectsOf(found.Faces))
+	if err != nil && ctx.Err() == nil {
+		s.a.Log.Warn("face profiles not looked up", slog.String("camera_id", s.cameraID), slog.String("error", err.Error()))
+	}
+	rows, labels := frameFaces(found.Faces, func(int) string { return uuid.NewString() }, at, s.cameraID, snapshot, store.DetectionSourceStream, names)
 	known := 0
-	for i, face := range found.Faces {
-		cam := s.cameraID
-		rows[i] = store.Detection{ID: uuid.NewString(), DetectedAt: at, CameraID: &cam, Similarity: face.Similarity,
-			DetectionConfidence: face.DetectionConfidence, BoxX: face.Box.X, BoxY: face.Box.Y,
-			BoxWidth: face.Box.Width, BoxHeight: face.Box.Height, SnapshotKey: snapshot, Source: store.DetectionSourceStream}
-		if face.Subject == "" {
-			continue
-		}
-		if p, ok := s.a.Writer.Profile(ctx, face.Subject); ok {
-			id := p.ID
-			rows[i].FaceProfileID, rows[i].Known = &id, true
-			labels[i] = contract.FrameDetection{EmployeeCode: p.EmployeeCode, Name: p.Name}
+	for _, l := range labels {
+		if l.Known {
 			known++
 		}
 	}

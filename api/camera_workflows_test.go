@@ -159,7 +159,10 @@ func (h *harness) streamStatus(cameraID string) enumspb.WorkflowExecutionStatus 
 
 func (h *harness) waitStream(cameraID string, want enumspb.WorkflowExecutionStatus) {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// A cancelled stream first hands back its session (the worker hears of
+	// the cancellation at its next heartbeat) and waits streamCancelGrace
+	// before it ends: seconds, more on a loaded machine.
+	deadline := time.Now().Add(30 * time.Second)
 	for h.streamStatus(cameraID) != want {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("stream of %s is %v, want %v", cameraID, h.streamStatus(cameraID), want)

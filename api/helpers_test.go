@@ -137,7 +137,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	faces := recognizer.New(db, box, engine)
-	recent := live.NewRecent(rdb, prefix, api.LiveWindow, api.LivePerCamera)
+	recent := live.NewRecent(rdb, prefix, live.DefaultWindow, live.DefaultPerCamera)
 	h, humaAPI, err := api.New(api.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Tokens: tokens, Checks: checks,
 		Temporal: tc, Streams: streams, Blobs: blobs, Secrets: box, Providers: faces, Recent: recent})
 	if err != nil {

@@ -6,39 +6,22 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/store"
 )
 
-// LiveCameraBody is one camera's latest detections in the live view.
-type LiveCameraBody struct {
-	CameraID   string           `json:"cameraId"`
-	LastAt     time.Time        `json:"lastAt"`
-	Detections []live.Detection `json:"detections" doc:"Newest first"`
-}
-
 // LiveDetectionsBody is the live view.
-type LiveDetectionsBody struct {
-	WindowSeconds int              `json:"windowSeconds"`
-	Cameras       []LiveCameraBody `json:"cameras" doc:"Most recently active first"`
-}
+type LiveDetectionsBody = live.View[contract.LiveDetection]
 
 // LiveDetectionsInput filters GET /detections/live.
 type LiveDetectionsInput struct {
 	CameraID string `query:"cameraId" format:"uuid" doc:"Only this camera"`
 }
-
-// Live view defaults: how long a quiet camera stays, and how many of its
-// detections are kept.
-const (
-	LiveWindow    = 30 * time.Second
-	LivePerCamera = 20
-)
 
 func registerLiveDetections(api huma.API, s *Server) {
 	register(api, op{ID: "live-detections", Method: http.MethodGet, Path: "/detections/live", Tag: "Detections", Perm: auth.PermDetectionsRead,
@@ -65,23 +48,23 @@ func (s *Server) liveDetections(ctx context.Context, in *LiveDetectionsInput) (*
 
 // liveFromDB builds the live view from PostgreSQL in the same shape.
 func (s *Server) liveFromDB(ctx context.Context, cameraID string) ([]byte, error) {
-	window := LiveWindow
+	window := live.DefaultWindow
 	if s.recent != nil {
 		window = s.recent.Window()
 	}
-	rows, err := store.RecentDetections(ctx, s.db, s.now().Add(-window), cameraID, LivePerCamera)
+	rows, err := store.RecentDetections(ctx, s.db, s.now().Add(-window), cameraID, live.DefaultPerCamera)
 	if err != nil {
 		return nil, err
 	}
-	out := LiveDetectionsBody{WindowSeconds: int(window.Seconds()), Cameras: []LiveCameraBody{}}
+	out := LiveDetectionsBody{WindowSeconds: int(window.Seconds()), Cameras: []live.CameraView[contract.LiveDetection]{}}
 	for _, r := range rows {
 		cam := *r.CameraID
 		if n := len(out.Cameras); n == 0 || out.Cameras[n-1].CameraID != cam {
-			out.Cameras = append(out.Cameras, LiveCameraBody{CameraID: cam, LastAt: r.DetectedAt})
+			out.Cameras = append(out.Cameras, live.CameraView[contract.LiveDetection]{CameraID: cam, LastAt: r.DetectedAt})
 		}
 		c := &out.Cameras[len(out.Cameras)-1]
-		c.Detections = append(c.Detections, live.FromStored(&r.Detection, r.EmployeeCode, r.Name))
+		c.Detections = append(c.Detections, r.Live(r.EmployeeCode, r.Name))
 	}
-	slices.SortStableFunc(out.Cameras, func(a, b LiveCameraBody) int { return b.LastAt.Compare(a.LastAt) })
+	slices.SortStableFunc(out.Cameras, func(a, b live.CameraView[contract.LiveDetection]) int { return b.LastAt.Compare(a.LastAt) })
 	return json.Marshal(out)
 }

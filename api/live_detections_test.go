@@ -14,6 +14,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/testenv"
@@ -23,8 +24,8 @@ import (
 type liveJSON struct {
 	WindowSeconds int `json:"windowSeconds"`
 	Cameras       []struct {
-		CameraID   string           `json:"cameraId"`
-		Detections []live.Detection `json:"detections"`
+		CameraID   string                   `json:"cameraId"`
+		Detections []contract.LiveDetection `json:"detections"`
 	} `json:"cameras"`
 }
 
@@ -77,7 +78,7 @@ func TestLiveDetectionsFromCameraFrame(t *testing.T) {
 		t.Fatalf("send-frame: %d %s", res.Code, res.Body)
 	}
 	l := h.mustLive(viewer, "?cameraId="+cam.ID)
-	if l.WindowSeconds != int(api.LiveWindow.Seconds()) || len(l.Cameras) != 1 || len(l.Cameras[0].Detections) != 1 {
+	if l.WindowSeconds != int(live.DefaultWindow.Seconds()) || len(l.Cameras) != 1 || len(l.Cameras[0].Detections) != 1 {
 		t.Fatalf("live view: %+v", l)
 	}
 	d := l.Cameras[0].Detections[0]
@@ -116,7 +117,7 @@ func TestLiveDetectionsFallBackToDatabase(t *testing.T) {
 	rdb, _ := testenv.Redis(t)
 	handler, _, err := api.New(api.Deps{Config: h.cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: h.db, Redis: rdb,
 		Tokens: h.tokens, Checks: h.checks, Temporal: h.temporal, Streams: h.streams, Blobs: h.blobs, Secrets: h.box,
-		Providers: h.faces, Recent: live.NewRecent(down, h.cfg.RedisPrefix, api.LiveWindow, api.LivePerCamera)})
+		Providers: h.faces, Recent: live.NewRecent(down, h.cfg.RedisPrefix, live.DefaultWindow, live.DefaultPerCamera)})
 	if err != nil {
 		t.Fatal(err)
 	}

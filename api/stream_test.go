@@ -17,7 +17,6 @@ import (
 
 	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
-	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/testenv"
 )
 
@@ -106,7 +105,7 @@ func TestLiveRecognitionEndToEnd(t *testing.T) {
 	if ev["channel"] != "detections:"+cam.ID {
 		t.Fatalf("event on %v", ev["channel"])
 	}
-	var shown []live.Detection
+	var shown []contract.LiveDetection
 	raw, _ := json.Marshal(ev["data"])
 	_ = json.Unmarshal(raw, &shown)
 	if len(shown) != 1 || !shown[0].Known || shown[0].FaceProfileID != person.ID || shown[0].Name != "Grace Hopper" || shown[0].CameraID != cam.ID {

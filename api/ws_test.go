@@ -40,7 +40,7 @@ func (h *harness) mustStartReplica() *replica {
 	hub := live.NewHub(rdb, h.cfg.RedisPrefix, log)
 	handler, _, err := api.New(api.Deps{Config: h.cfg, Log: log, DB: h.db, Redis: rdb, Tokens: h.tokens, Checks: h.checks,
 		Temporal: h.temporal, Streams: h.streams, Blobs: h.blobs, Secrets: h.box, Providers: h.faces, Live: hub,
-		Recent: live.NewRecent(rdb, h.cfg.RedisPrefix, api.LiveWindow, api.LivePerCamera)})
+		Recent: live.NewRecent(rdb, h.cfg.RedisPrefix, live.DefaultWindow, live.DefaultPerCamera)})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -119,7 +119,7 @@ func newStack(b *testing.B, opts ...stackOption) *stack {
 	watching := make(chan struct{})
 	go func() { versions.Run(vctx); close(watching) }()
 	b.Cleanup(func() { stopVersions(); <-watching }) // before the database is dropped
-	recent := live.NewRecent(rdb, prefix, api.LiveWindow, api.LivePerCamera)
+	recent := live.NewRecent(rdb, prefix, live.DefaultWindow, live.DefaultPerCamera)
 	var hub *live.Hub
 	if setup.liveHub {
 		hub = startHub(b, rdb, prefix, log)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rollcall/rollcall/internal/live"
+	"github.com/rollcall/rollcall/contract"
 )
 
 // liveCameras and livePerCamera are the live view the benchmark serves:
@@ -37,7 +37,7 @@ func BenchmarkLiveDetections(b *testing.B) {
 		cam := benchUUID(rng)
 		items := make([][]byte, livePerCamera)
 		for j := range items {
-			d := live.Detection{ID: benchUUID(rng), CameraID: cam, At: now.Add(-time.Duration(j) * time.Second), Known: j%2 == 0,
+			d := contract.LiveDetection{ID: benchUUID(rng), CameraID: cam, At: now.Add(-time.Duration(j) * time.Second), Known: j%2 == 0,
 				Similarity: 0.5 + rng.Float64()/2, Confidence: 0.9, Box: [4]int{100 + j, 80, 120, 150}}
 			if d.Known {
 				d.FaceProfileID, d.EmployeeCode, d.Name = benchUUID(rng), fmt.Sprintf("EMP-%04d", i*10+j), "Bench Person"

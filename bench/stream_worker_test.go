@@ -19,7 +19,6 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/rollcall/rollcall/activities"
-	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/live"
@@ -90,7 +89,7 @@ func TestStreamWorkerProcess(t *testing.T) {
 	writerDone := make(chan struct{})
 	go func() { defer close(writerDone); writer.Run(writerCtx) }()
 	acts := &activities.Activities{DB: db, Log: log, Secrets: box, FFmpeg: ffmpeg.Runner{}, Streams: streams,
-		Providers: fastProviders{}, Live: live.NewHub(rdb, prefix, log), Recent: live.NewRecent(rdb, prefix, api.LiveWindow, api.LivePerCamera),
+		Providers: fastProviders{}, Live: live.NewHub(rdb, prefix, log), Recent: live.NewRecent(rdb, prefix, live.DefaultWindow, live.DefaultPerCamera),
 		Sampler: ffmpeg.Runner{}, Reporter: streams, Writer: writer, Stream: activities.StreamSettings{Watchdog: streamWatchdog}}
 	workers := rctemporal.NewWorkers(tc, rctemporal.WorkerOptions{Activities: acts, Log: log})
 	for _, w := range workers {

@@ -146,6 +146,17 @@ func MigrationsStatus(ctx context.Context, db *bun.DB) ([]MigrationStatus, error
 	return out, nil
 }
 
+// ErrMissingReference: a row refers to one that does not exist (a camera
+// or face profile deleted meanwhile).
+var ErrMissingReference = errors.New("refers to a row that no longer exists")
+
+// isForeignKeyViolation reports whether err is PostgreSQL's
+// foreign_key_violation.
+func isForeignKeyViolation(err error) bool {
+	var pgErr pgdriver.Error
+	return errors.As(err, &pgErr) && pgErr.Field('C') == "23503"
+}
+
 // isUniqueViolation reports whether err is PostgreSQL's unique_violation.
 func isUniqueViolation(err error) bool {
 	var pgErr pgdriver.Error

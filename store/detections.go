@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/rollcall/rollcall/contract"
 )
 
 // Detection is one face seen in a frame.
@@ -28,20 +30,37 @@ type Detection struct {
 	Source              string    `bun:"source,notnull"`
 }
 
+// Live is how the detection appears live, labelled with its person's
+// employee code and name ("" for unknown faces).
+func (d *Detection) Live(employeeCode, name string) contract.LiveDetection {
+	out := contract.LiveDetection{ID: d.ID, At: d.DetectedAt.UTC(), Known: d.Known, EmployeeCode: employeeCode, Name: name,
+		Similarity: d.Similarity, Confidence: d.DetectionConfidence, Box: [4]int{d.BoxX, d.BoxY, d.BoxWidth, d.BoxHeight}}
+	if d.CameraID != nil {
+		out.CameraID = *d.CameraID
+	}
+	if d.FaceProfileID != nil {
+		out.FaceProfileID = *d.FaceProfileID
+	}
+	return out
+}
+
 // Detection sources.
 const (
 	DetectionSourceStream    = "stream"
 	DetectionSourceSendFrame = "send-frame"
 )
 
-// InsertDetections writes a batch of detections in one statement. Callers
-// set FaceProfileID only for profiles that exist (FaceNames): a reference
-// to an erased profile fails the batch.
+// InsertDetections writes a batch of detections in one statement. A
+// reference to a camera or profile that no longer exists fails the whole
+// batch with ErrMissingReference.
 func InsertDetections(ctx context.Context, db bun.IDB, ds []Detection) error {
 	if len(ds) == 0 {
 		return nil
 	}
 	if _, err := db.NewInsert().Model(&ds).Exec(ctx); err != nil {
+		if isForeignKeyViolation(err) {
+			return fmt.Errorf("store: insert detections: %w: %w", ErrMissingReference, err)
+		}
 		return fmt.Errorf("store: insert detections: %w", err)
 	}
 	return nil

@@ -169,8 +169,8 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 			return temporal.RunWorker(gctx, tc, temporal.WorkerOptions{
 				Activities: &activities.Activities{
 					DB: db, Log: a.log, Secrets: d.box, FFmpeg: cameras, Blobs: d.blobs, Streams: d.streams, Workflows: d.streams, Providers: d.providers,
-					Live: publisher, Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, api.LiveWindow, api.LivePerCamera),
-					Sampler: cameras, Reporter: d.streams, Writer: writer,
+					Live: publisher, Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, live.DefaultWindow, live.DefaultPerCamera),
+					Sampler: cameras, Reporter: d.streams, Writer: writer, Names: activities.NewProfileNames(db, a.log),
 					Stream: activities.StreamSettings{SnapshotFrames: a.cfg.DetectionSnapshots, FrameWidth: a.cfg.StreamFrameWidth,
 						Watchdog: a.cfg.StreamWatchdog, FirstFrame: a.cfg.StreamFirstFrame},
 					ExportPDFMaxRows: a.cfg.Attendance.ExportPDFMaxRows,
@@ -223,7 +223,7 @@ func (a *app) runAPI(ctx context.Context, d *deps) error {
 	handler, _, err := api.New(api.Deps{
 		Version: version, Config: a.cfg, Log: a.log, DB: db, Redis: rdb, Tokens: tokens,
 		Temporal: tc, Streams: d.streams, Blobs: blobs, Secrets: d.box, Versions: versions, Providers: d.providers, Live: hub,
-		Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, api.LiveWindow, api.LivePerCamera),
+		Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, live.DefaultWindow, live.DefaultPerCamera),
 		Checks: map[string]api.Checker{
 			"postgres": db.PingContext,
 			"redis":    func(ctx context.Context) error { return rdb.Do(ctx, rdb.B().Ping().Build()).Error() },

@@ -1,8 +1,8 @@
 package live
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
-
-	"github.com/rollcall/rollcall/store"
 )
 
 // Recent is the write-through live view of detections: per camera, its
@@ -83,9 +81,7 @@ func (r *Recent) Add(ctx context.Context, cameraID string, at time.Time, items [
 }
 
 // Snapshot encodes the view — of one camera, or of every camera with a
-// detection in the window — as
-// {"windowSeconds":N,"cameras":[{"cameraId":…,"lastAt":…,"detections":[…]}]},
-// cameras most recently active first.
+// detection in the window — as a View, cameras most recently active first.
 func (r *Recent) Snapshot(ctx context.Context, cameraID string, now time.Time) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
@@ -126,11 +122,7 @@ func (r *Recent) Snapshot(ctx context.Context, cameraID string, now time.Time) (
 	if missed {
 		gen = r.gen.Add(1)
 	}
-	var buf bytes.Buffer
-	buf.WriteString(`{"windowSeconds":`)
-	buf.WriteString(strconv.Itoa(int(r.window.Seconds())))
-	buf.WriteString(`,"cameras":[`)
-	written := 0
+	view := View[json.RawMessage]{WindowSeconds: int(r.window.Seconds()), Cameras: []CameraView[json.RawMessage]{}}
 	for i, res := range results {
 		items, err := res.AsStrSlice()
 		if err != nil && !rueidis.IsRedisNil(err) {
@@ -139,52 +131,40 @@ func (r *Recent) Snapshot(ctx context.Context, cameraID string, now time.Time) (
 		if len(items) == 0 {
 			continue
 		}
-		if written > 0 {
-			buf.WriteByte(',')
-		}
-		written++
-		buf.WriteString(`{"cameraId":"`)
-		buf.WriteString(cams[i].id)
-		buf.WriteString(`","lastAt":"`)
-		buf.WriteString(time.UnixMicro(cams[i].lastUs).UTC().Format(time.RFC3339Nano))
-		buf.WriteString(`","detections":[`)
+		c := CameraView[json.RawMessage]{CameraID: cams[i].id, LastAt: time.UnixMicro(cams[i].lastUs).UTC(),
+			Detections: make([]json.RawMessage, len(items))}
 		for j, it := range items {
-			if j > 0 {
-				buf.WriteByte(',')
-			}
-			buf.WriteString(it)
+			c.Detections[j] = json.RawMessage(it)
 		}
-		buf.WriteString(`]}`)
+		view.Cameras = append(view.Cameras, c)
 	}
-	buf.WriteString(`]}`)
-	r.built.Store(cameraID, builtSnapshot{gen: gen, at: now, body: buf.Bytes()})
-	return buf.Bytes(), nil
+	body, err := json.Marshal(view)
+	if err != nil {
+		return nil, fmt.Errorf("live: recent encode: %w", err)
+	}
+	r.built.Store(cameraID, builtSnapshot{gen: gen, at: now, body: body})
+	return body, nil
 }
 
-// Detection is one detection as the live view and live events show it.
-type Detection struct {
-	ID            string    `json:"id"`
-	CameraID      string    `json:"cameraId"`
-	At            time.Time `json:"at"`
-	Known         bool      `json:"known"`
-	FaceProfileID string    `json:"faceProfileId,omitempty"`
-	EmployeeCode  string    `json:"employeeCode,omitempty"`
-	Name          string    `json:"name,omitempty"`
-	Similarity    float64   `json:"similarity"`
-	Confidence    float64   `json:"confidence"`
-	Box           [4]int    `json:"box" doc:"x, y, width, height"`
+// View is the live view's JSON (GET /detections/live): the cameras with a
+// detection in the window, most recently active first. D is a detection's
+// form: contract.LiveDetection, or json.RawMessage for the pre-encoded
+// items Recent keeps.
+type View[D any] struct {
+	WindowSeconds int             `json:"windowSeconds"`
+	Cameras       []CameraView[D] `json:"cameras" doc:"Most recently active first"`
 }
 
-// FromStored is how a stored detection appears live, labelled with its
-// person's employee code and name ("" for unknown faces).
-func FromStored(d *store.Detection, employeeCode, name string) Detection {
-	out := Detection{ID: d.ID, At: d.DetectedAt.UTC(), Known: d.Known, EmployeeCode: employeeCode, Name: name,
-		Similarity: d.Similarity, Confidence: d.DetectionConfidence, Box: [4]int{d.BoxX, d.BoxY, d.BoxWidth, d.BoxHeight}}
-	if d.CameraID != nil {
-		out.CameraID = *d.CameraID
-	}
-	if d.FaceProfileID != nil {
-		out.FaceProfileID = *d.FaceProfileID
-	}
-	return out
+// CameraView is one camera's latest detections in the live view.
+type CameraView[D any] struct {
+	CameraID   string    `json:"cameraId"`
+	LastAt     time.Time `json:"lastAt"`
+	Detections []D       `json:"detections" doc:"Newest first"`
 }
+
+// Live view defaults: how long a quiet camera stays in the view, and how
+// many of its detections are kept.
+const (
+	DefaultWindow    = 30 * time.Second
+	DefaultPerCamera = 20
+)
