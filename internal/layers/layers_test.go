@@ -23,7 +23,7 @@ var forbidden = map[string][]string{
 	// The contracts sit below everything that exchanges them.
 	"contract": {"api", "activities", "workflows", "temporal", "store", "internal/live"},
 	// Workflow code reaches side effects only through activities.
-	"workflows": {"api", "temporal", "store", "internal/live", "internal/ffmpeg", "internal/secrets"},
+	"workflows":  {"api", "temporal", "store", "internal/live", "internal/ffmpeg", "internal/secrets"},
 	"activities": {"api", "workflows", "temporal"},
 	"store":      {"api", "activities", "workflows", "temporal", "internal/live"},
 }
