@@ -11,8 +11,10 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/live"
+	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/secrets"
 )
 
@@ -86,4 +88,47 @@ func (a *Activities) now() time.Time {
 		return a.Now()
 	}
 	return time.Now()
+}
+
+// Sampler reads a camera continuously (ffmpeg.Runner).
+type Sampler interface {
+	Sample(ctx context.Context, in ffmpeg.Input, o ffmpeg.SampleOptions, onFrame func(ffmpeg.Frame)) error
+}
+
+// StreamReporter tells a camera's stream workflow how its stream is doing
+// (temporal.Streams signals the workflow run).
+type StreamReporter interface {
+	ReportStream(ctx context.Context, cameraID, runID string, r contract.StreamReport) error
+}
+
+// StreamControl starts, stops and lists camera stream workflows.
+type StreamControl interface {
+	Start(ctx context.Context, cameraID string) error
+	Stop(ctx context.Context, cameraID string) error
+	Running(ctx context.Context) ([]string, error)
+}
+
+// publish sends a live event; dashboards are a convenience, so a failure
+// is logged, never the activity's failure.
+func (a *Activities) publish(ctx context.Context, channel string, e live.Event) {
+	if a.Live == nil {
+		return
+	}
+	if err := a.Live.Publish(ctx, channel, e); err != nil {
+		a.Log.Warn("live event not published", slog.String("channel", channel), slog.String("type", e.Type), slog.String("error", err.Error()))
+	}
+}
+
+// Providers gives activities the configured face provider.
+type Providers interface {
+	Current(ctx context.Context) (provider.Provider, provider.Config, error)
+}
+
+func (a *Activities) readObject(ctx context.Context, key string) ([]byte, error) {
+	r, err := a.Blobs.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, 32<<20))
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
-	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/store"
 )
 
@@ -45,17 +44,6 @@ func (a *Activities) loadCamera(ctx context.Context, cameraID string, timeout ti
 		return nil, ffmpeg.Input{}, temporal.NewNonRetryableApplicationError("stored camera credentials cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?)", contract.ErrTypeCredentials, nil)
 	}
 	return c, ffmpeg.Input{URL: c.StreamURL, Username: user, Password: pass, Timeout: timeout}, nil
-}
-
-// cameraError turns an FFmpeg failure into an application error typed by
-// its class; permanent classes are not retried.
-func cameraError(err error) error {
-	code := ffmpeg.Code(err)
-	msg := err.Error()
-	if slices.Contains(contract.PermanentCameraErrors, code) {
-		return temporal.NewNonRetryableApplicationError(msg, code, nil)
-	}
-	return temporal.NewApplicationError(msg, code)
 }
 
 // ProbeCamera runs ffprobe on the camera and returns its stream info. A
@@ -122,13 +110,6 @@ func (a *Activities) CamerasToProbe(ctx context.Context, staleBefore time.Time) 
 	return store.CamerasToProbe(ctx, a.DB, staleBefore)
 }
 
-// StreamControl starts, stops and lists camera stream workflows.
-type StreamControl interface {
-	Start(ctx context.Context, cameraID string) error
-	Stop(ctx context.Context, cameraID string) error
-	Running(ctx context.Context) ([]string, error)
-}
-
 // CameraStreamWanted reports whether the camera exists and is active (its
 // stream should run).
 func (a *Activities) CameraStreamWanted(ctx context.Context, cameraID string) (bool, error) {
@@ -181,15 +162,4 @@ func (a *Activities) ReconcileCameraStreams(ctx context.Context) (contract.Recon
 		a.Log.Info("camera streams reconciled", slog.Int("started", len(res.Started)), slog.Int("stopped", len(res.Stopped)))
 	}
 	return res, nil
-}
-
-// publish sends a live event; dashboards are a convenience, so a failure
-// is logged, never the activity's failure.
-func (a *Activities) publish(ctx context.Context, channel string, e live.Event) {
-	if a.Live == nil {
-		return
-	}
-	if err := a.Live.Publish(ctx, channel, e); err != nil {
-		a.Log.Warn("live event not published", slog.String("channel", channel), slog.String("type", e.Type), slog.String("error", err.Error()))
-	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,7 +13,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rollcall/rollcall/contract"
-	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/store"
 )
@@ -91,23 +89,3 @@ func (a *Activities) DetectFrame(ctx context.Context, in contract.DetectFrameInp
 
 // detectionIDSpace names the deterministic IDs of send-frame detections.
 var detectionIDSpace = uuid.MustParse("6b1f7d2e-3c4a-5e8f-9a0b-1c2d3e4f5a6b")
-
-// showLive puts a camera's new detections in the live view and publishes
-// them on its channel. Dashboards are a convenience: failures are logged.
-func (a *Activities) showLive(ctx context.Context, cameraID string, at time.Time, rows []store.Detection, labels []contract.FrameDetection) {
-	if len(rows) == 0 {
-		return
-	}
-	items := make([][]byte, len(rows))
-	shown := make([]contract.LiveDetection, len(rows))
-	for i := range rows {
-		shown[i] = rows[i].Live(labels[i].EmployeeCode, labels[i].Name)
-		items[i], _ = json.Marshal(shown[i])
-	}
-	if a.Recent != nil {
-		if err := a.Recent.Add(ctx, cameraID, at, items); err != nil {
-			a.Log.Warn("live view not updated", slog.String("camera_id", cameraID), slog.String("error", err.Error()))
-		}
-	}
-	a.publish(ctx, live.DetectionsChannel(cameraID), live.Event{Type: live.EventDetections, Data: shown})
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -21,11 +20,6 @@ import (
 // MinFaceSize is the smallest face side, in pixels, usable for enrolment.
 const MinFaceSize = 40
 
-// Providers gives activities the configured face provider.
-type Providers interface {
-	Current(ctx context.Context) (provider.Provider, provider.Config, error)
-}
-
 // SetFaceProfileStatus records a profile's status.
 func (a *Activities) SetFaceProfileStatus(ctx context.Context, profileID, status, message string) error {
 	err := store.SetFaceProfileStatus(ctx, a.DB, profileID, status, message)
@@ -33,18 +27,6 @@ func (a *Activities) SetFaceProfileStatus(ctx context.Context, profileID, status
 		return temporal.NewNonRetryableApplicationError("face profile no longer exists", contract.ErrTypeProfileNotFound, nil)
 	}
 	return err
-}
-
-// providerError classifies a provider failure for the retry policy: a
-// provider that is down or slow is retried; a refused key or an
-// unsupported call is not.
-func providerError(err error) error {
-	code := provider.Code(err)
-	switch code {
-	case "unauthorized", "unsupported":
-		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ProviderErrorType(code), nil)
-	}
-	return temporal.NewApplicationError(err.Error(), contract.ProviderErrorType(code))
 }
 
 // EnrollPendingImages removes the profile's images marked deleting from
@@ -255,15 +237,6 @@ func validateFace(ctx context.Context, prov provider.Provider, data []byte) (str
 		return fmt.Sprintf("the face is too small (%dx%d px; at least %d px needed)", b.Width, b.Height, MinFaceSize), nil
 	}
 	return "", nil
-}
-
-func (a *Activities) readObject(ctx context.Context, key string) ([]byte, error) {
-	r, err := a.Blobs.Get(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(io.LimitReader(r, 32<<20))
 }
 
 // FinalizeFaceProfile sets the profile active when at least one image is

@@ -170,24 +170,17 @@ func optionalTime(t time.Time) *time.Time {
 	return &t
 }
 
-func badCursor(err error, cursor string) error {
-	if errors.Is(err, store.ErrBadCursor) {
-		return fieldError("query.cursor", "is not a cursor this API issued", cursor)
-	}
-	return err
-}
-
 func (s *Server) listAttendanceLogs(ctx context.Context, in *ListAttendanceLogsInput) (*AttendanceLogListOutput, error) {
-	after, err := store.DecodeCursor(in.Cursor)
+	after, err := decodeCursor(in.Cursor)
 	if err != nil {
-		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+		return nil, err
 	}
 	f := store.AttendanceLogFilter{FaceProfileID: in.PersonID, EmployeeCode: in.EmployeeCode, Department: in.Department, CameraID: in.CameraID,
 		Site: in.Site, Source: in.Source, Direction: in.Direction, From: optionalTime(in.From), To: optionalTime(in.To),
 		IncludeDeleted: in.IncludeDeleted, After: after, Limit: in.Limit + 1}
 	logs, err := store.FindAttendanceLogs(ctx, s.db, f)
 	if err != nil {
-		return nil, badCursor(err, in.Cursor)
+		return nil, problemFor(err, "")
 	}
 	out := &AttendanceLogListOutput{}
 	out.Body.Items, out.Body.NextCursor = page(logs, in.Limit, (*store.AttendanceLog).View,
@@ -215,9 +208,9 @@ func parseDay(loc, v string) (*time.Time, error) {
 }
 
 func (s *Server) listAttendanceRecords(ctx context.Context, in *ListAttendanceRecordsInput) (*AttendanceRecordListOutput, error) {
-	after, err := store.DecodeCursor(in.Cursor)
+	after, err := decodeCursor(in.Cursor)
 	if err != nil {
-		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+		return nil, err
 	}
 	from, err := parseDay("query.from", in.From)
 	if err != nil {
@@ -231,7 +224,7 @@ func (s *Server) listAttendanceRecords(ctx context.Context, in *ListAttendanceRe
 		Site: in.Site, Status: in.Status, From: from, To: to, After: after, Limit: in.Limit + 1}
 	recs, err := store.FindAttendanceRecords(ctx, s.db, f)
 	if err != nil {
-		return nil, badCursor(err, in.Cursor)
+		return nil, problemFor(err, "")
 	}
 	out := &AttendanceRecordListOutput{}
 	out.Body.Items, out.Body.NextCursor = page(recs, in.Limit, recordBody,
@@ -283,13 +276,8 @@ func (s *Server) deleteAttendanceLog(ctx context.Context, in *DeleteAttendanceIn
 		return nil, fieldError("body.reason", "is required", in.Body.Reason)
 	}
 	c, err := store.DeleteAttendanceLog(ctx, s.db, in.ID, infoFrom(ctx).Principal.UserID, strings.TrimSpace(in.Body.Reason))
-	switch {
-	case errors.Is(err, store.ErrAlreadyDeleted):
-		return nil, newProblem(http.StatusConflict, CodeConflict, "the log is already deleted")
-	case errors.Is(err, store.ErrNotFound):
-		return nil, newProblem(http.StatusNotFound, CodeNotFound, "no such attendance log")
-	case err != nil:
-		return nil, err
+	if err != nil {
+		return nil, problemFor(err, "attendance log")
 	}
 	return s.correction(ctx, c), nil
 }
@@ -316,13 +304,13 @@ type ListPendingInput struct {
 }
 
 func (s *Server) listPendingAttendance(ctx context.Context, in *ListPendingInput) (*AttendanceLogListOutput, error) {
-	after, err := store.DecodeCursor(in.Cursor)
+	after, err := decodeCursor(in.Cursor)
 	if err != nil {
-		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+		return nil, err
 	}
 	logs, err := store.FindUnsyncedLogs(ctx, s.db, after, in.Limit+1)
 	if err != nil {
-		return nil, badCursor(err, in.Cursor)
+		return nil, problemFor(err, "")
 	}
 	out := &AttendanceLogListOutput{}
 	out.Body.Items, out.Body.NextCursor = page(logs, in.Limit, (*store.AttendanceLog).View,

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -256,11 +255,8 @@ func (s *Server) personHistory(ctx context.Context, in *HistoryInput) (*HistoryO
 	} else {
 		p, err = store.FindFaceProfileByCode(ctx, s.db, in.EmployeeID)
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, newProblem(http.StatusNotFound, CodeNotFound, "no person with that employee code or ID")
-	}
 	if err != nil {
-		return nil, err
+		return nil, problemFor(err, "person with that employee code or ID")
 	}
 	to := in.To
 	if to.IsZero() {

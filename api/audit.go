@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -57,9 +56,9 @@ func registerAudit(api huma.API, s *Server) {
 }
 
 func (s *Server) listAudit(ctx context.Context, in *ListAuditInput) (*AuditListOutput, error) {
-	after, err := store.DecodeCursor(in.Cursor)
+	after, err := decodeCursor(in.Cursor)
 	if err != nil {
-		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+		return nil, err
 	}
 	f := store.AuditFilter{UserID: in.UserID, Resource: in.Resource, Action: in.Action, After: after, Limit: in.Limit + 1}
 	if !in.Since.IsZero() {
@@ -72,11 +71,8 @@ func (s *Server) listAudit(ctx context.Context, in *ListAuditInput) (*AuditListO
 		return nil, fieldError("query.until", "must be after since", in.Until)
 	}
 	rows, err := store.FindAudit(ctx, s.db, f)
-	if errors.Is(err, store.ErrBadCursor) {
-		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
-	}
 	if err != nil {
-		return nil, err
+		return nil, problemFor(err, "")
 	}
 	out := &AuditListOutput{}
 	out.Body.Items, out.Body.NextCursor = page(rows, in.Limit, auditEntry,

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
@@ -80,7 +78,7 @@ func (s *Server) setCameraState(ctx context.Context, in *SetCameraStateInput) (*
 	}
 	c, prev, err := store.SetCameraState(ctx, s.db, in.ID, in.Body.State, msg, s.now())
 	if err != nil {
-		return nil, cameraError(err)
+		return nil, problemFor(err, "camera")
 	}
 	switch {
 	case c.State == camera.StateActive && prev != camera.StateActive:
@@ -120,16 +118,16 @@ func (s *Server) runWorkflow(ctx context.Context, id string, wf any, arg, result
 
 func (s *Server) testCameraConnection(ctx context.Context, in *CameraIDInput) (*TestConnectionOutput, error) {
 	if _, err := store.FindCameraByID(ctx, s.db, in.ID); err != nil {
-		return nil, cameraError(err)
+		return nil, problemFor(err, "camera")
 	}
 	id := workflows.CameraProbeWorkflowID(in.ID, newRunID())
 	var outcome contract.ProbeOutcome
 	if err := s.runWorkflow(ctx, id, workflows.CameraProbeWorkflow, contract.CameraProbeWorkflowInput{CameraID: in.ID}, &outcome); err != nil {
-		return nil, workflowError(err)
+		return nil, problemFor(err, "camera")
 	}
 	c, err := store.FindCameraByID(ctx, s.db, in.ID)
 	if err != nil {
-		return nil, cameraError(err)
+		return nil, problemFor(err, "camera")
 	}
 	out := &TestConnectionOutput{}
 	out.Body.OK, out.Body.LatencyMs, out.Body.Code, out.Body.Message = outcome.OK, outcome.LatencyMs, outcome.Code, outcome.Message
@@ -142,12 +140,12 @@ func (s *Server) testCameraConnection(ctx context.Context, in *CameraIDInput) (*
 
 func (s *Server) takeCameraSnapshot(ctx context.Context, in *CameraIDInput) (*SnapshotOutput, error) {
 	if _, err := store.FindCameraByID(ctx, s.db, in.ID); err != nil {
-		return nil, cameraError(err)
+		return nil, problemFor(err, "camera")
 	}
 	id := workflows.CameraSnapshotWorkflowID(in.ID, newRunID())
 	var res contract.SnapshotResult
 	if err := s.runWorkflow(ctx, id, workflows.CameraSnapshotWorkflow, contract.CameraSnapshotWorkflowInput{CameraID: in.ID}, &res); err != nil {
-		return nil, workflowError(err)
+		return nil, problemFor(err, "camera")
 	}
 	expiry := s.cfg.S3PresignedExpiry
 	url, err := s.blobs.PresignGet(ctx, res.Key, expiry, "")
@@ -158,41 +156,6 @@ func (s *Server) takeCameraSnapshot(ctx context.Context, in *CameraIDInput) (*Sn
 	out.Body.Key, out.Body.URL, out.Body.ExpiresAt = res.Key, url, s.now().Add(expiry).UTC()
 	out.Body.SizeBytes, out.Body.TakenAt, out.Body.WorkflowID = res.Size, res.TakenAt, id
 	return out, nil
-}
-
-// workflowError maps a failed workflow to a problem: camera failures are
-// 502 with code camera-<reason> and the (credential-free) message; a camera
-// deleted meanwhile is 404; anything else is internal.
-func workflowError(err error) error {
-	var p *Problem
-	if errors.As(err, &p) {
-		return p
-	}
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		switch t := contract.NormalizeErrorType(appErr.Type()); {
-		case t == contract.ErrTypeCameraNotFound:
-			return newProblem(http.StatusNotFound, CodeNotFound, "camera not found")
-		case t == contract.ErrTypeCredentials:
-			return newProblem(http.StatusConflict, CodeCredentials,
-				"the camera's stored credentials cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?); enter its username and password again")
-		case t == contract.ErrTypeStreamNotFound:
-			return newProblem(http.StatusBadGateway, "camera-stream-not-found", appErr.Message())
-		case contract.IsCameraErrorType(t):
-			return newProblem(http.StatusBadGateway, "camera-"+strings.ReplaceAll(t, "_", "-"), appErr.Message())
-		case t == contract.ErrTypeProviderConfig:
-			return newProblem(http.StatusConflict, CodeProviderConfig, appErr.Message())
-		case strings.HasPrefix(t, "provider_"):
-			// The provider's own failure (its messages never carry the API key).
-			class := strings.TrimPrefix(t, "provider_")
-			return newProblem(http.StatusBadGateway, "provider-"+strings.ReplaceAll(class, "_", "-"), appErr.Message())
-		}
-	}
-	var timeoutErr *temporal.TimeoutError
-	if errors.As(err, &timeoutErr) {
-		return newProblem(http.StatusBadGateway, "camera-timeout", "the camera did not answer in time")
-	}
-	return err
 }
 
 // newRunID names one per-request workflow run (and the objects it writes):

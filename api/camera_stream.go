@@ -46,7 +46,7 @@ func registerCameraStream(api huma.API, s *Server) {
 
 func (s *Server) getCameraStream(ctx context.Context, in *CameraIDInput) (*CameraStreamOutput, error) {
 	if _, err := store.FindCameraByID(ctx, s.db, in.ID); err != nil {
-		return nil, cameraError(err)
+		return nil, problemFor(err, "camera")
 	}
 	out := &CameraStreamOutput{}
 	out.Body.WorkflowID = workflows.CameraStreamWorkflowID(in.ID)
@@ -72,7 +72,7 @@ func (s *Server) resumeCameraStream(ctx context.Context, in *CameraIDInput) (*Ca
 func (s *Server) signalCameraStream(ctx context.Context, id string, signal func(context.Context, string) error) (*CameraStreamOutput, error) {
 	c, err := store.FindCameraByID(ctx, s.db, id)
 	if err != nil {
-		return nil, cameraError(err)
+		return nil, problemFor(err, "camera")
 	}
 	notRunning := newProblem(http.StatusConflict, CodeStreamNotRunning, "the camera is "+c.State+"; only an active camera has a stream")
 	if c.State != camera.StateActive {

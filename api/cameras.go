@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -177,9 +176,9 @@ func registerCameras(api huma.API, s *Server) {
 }
 
 func (s *Server) listCameras(ctx context.Context, in *ListCamerasInput) (*RawJSON, error) {
-	after, err := store.DecodeCursor(in.Cursor)
+	after, err := decodeCursor(in.Cursor)
 	if err != nil {
-		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+		return nil, err
 	}
 	version, err := s.versions.Version(ctx, store.CacheCameras)
 	if err != nil {
@@ -219,9 +218,9 @@ func specProblem(errs []camera.FieldError) *Problem {
 	return newProblem(http.StatusUnprocessableEntity, CodeValidation, "validation failed: body."+errs[0].Field+" "+errs[0].Message, details...)
 }
 
-func cameraConflict(name string) *Problem {
-	return newProblem(http.StatusConflict, CodeConflict, "a camera with this name already exists",
-		&huma.ErrorDetail{Location: "body.name", Message: "is already taken", Value: name})
+// cameraNamed is how a name conflict of camera name shows.
+func cameraNamed(name string) problemOption {
+	return conflictOn("body.name", "a camera with this name already exists", name)
 }
 
 func (s *Server) createCamera(ctx context.Context, in *CreateCameraInput) (*CameraOutput, error) {
@@ -239,10 +238,7 @@ func (s *Server) createCamera(ctx context.Context, in *CreateCameraInput) (*Came
 	}
 	c.Credentials = sealed
 	if err := store.CreateCamera(ctx, s.db, c); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, cameraConflict(spec.Name)
-		}
-		return nil, err
+		return nil, problemFor(err, "camera", cameraNamed(spec.Name))
 	}
 	infoFrom(ctx).AuditResourceID = c.ID
 	if c.State == camera.StateActive {
@@ -259,7 +255,7 @@ func applySpec(c *store.Camera, spec camera.Spec) {
 func (s *Server) getCamera(ctx context.Context, in *CameraIDInput) (*CameraOutput, error) {
 	c, err := store.FindCameraByID(ctx, s.db, in.ID)
 	if err != nil {
-		return nil, cameraError(err)
+		return nil, problemFor(err, "camera")
 	}
 	return &CameraOutput{Body: cameraBody(c)}, nil
 }
@@ -271,7 +267,7 @@ func (s *Server) updateCamera(ctx context.Context, in *UpdateCameraInput) (*Came
 	}
 	c, err := store.FindCameraByID(ctx, s.db, in.ID)
 	if err != nil {
-		return nil, cameraError(err)
+		return nil, problemFor(err, "camera")
 	}
 	oldURL, hadCredentials := c.StreamURL, c.Credentials != ""
 	// Stored credentials belong to the host they were given for: a URL to
@@ -310,10 +306,7 @@ func (s *Server) updateCamera(ctx context.Context, in *UpdateCameraInput) (*Came
 		}
 	}
 	if err := store.UpdateCamera(ctx, s.db, c); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, cameraConflict(spec.Name)
-		}
-		return nil, cameraError(err)
+		return nil, problemFor(err, "camera", cameraNamed(spec.Name))
 	}
 	if c.State == camera.StateActive {
 		if err := s.streams.Reconfigure(ctx, c.ID); err != nil {
@@ -325,7 +318,7 @@ func (s *Server) updateCamera(ctx context.Context, in *UpdateCameraInput) (*Came
 
 func (s *Server) deleteCamera(ctx context.Context, in *CameraIDInput) (*struct{}, error) {
 	if err := store.DeleteCamera(ctx, s.db, in.ID); err != nil {
-		return nil, cameraError(err)
+		return nil, problemFor(err, "camera")
 	}
 	s.stopStream(ctx, in.ID)
 	if n, err := s.blobs.DeletePrefix(ctx, blob.CameraPrefix(in.ID)); err != nil {
@@ -367,13 +360,6 @@ func (s *Server) stopStream(ctx context.Context, id string) {
 	if err := s.streams.Stop(ctx, id); err != nil {
 		s.log.WarnContext(ctx, "camera stream not stopped; the reconciler will retry", slog.String("camera_id", id), slog.String("error", err.Error()))
 	}
-}
-
-func cameraError(err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return newProblem(http.StatusNotFound, CodeNotFound, "camera not found")
-	}
-	return err
 }
 
 // storedOrNone describes, for the audit, whether a secret is kept.

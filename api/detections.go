@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -122,7 +121,7 @@ func (s *Server) sendFrame(ctx context.Context, in *SendFrameInput) (*SendFrameO
 			return nil, fieldError("body.cameraId", "must be a camera ID", form.CameraID)
 		}
 		if _, err := store.FindCameraByID(ctx, s.db, form.CameraID); err != nil {
-			return nil, cameraError(err)
+			return nil, problemFor(err, "camera")
 		}
 		input.CameraID = form.CameraID
 	default:
@@ -134,7 +133,7 @@ func (s *Server) sendFrame(ctx context.Context, in *SendFrameInput) (*SendFrameO
 		if contract.ErrorType(err) == contract.ErrTypeProviderBadImage {
 			return nil, fieldError("body.image", "the provider could not read this image", nil)
 		}
-		return nil, workflowError(err)
+		return nil, problemFor(err, "camera")
 	}
 	out := &SendFrameOutput{}
 	out.Body.Detections, out.Body.LatencyMs, out.Body.WorkflowID = res.Detections, res.LatencyMs, id
@@ -164,7 +163,7 @@ func (s *Server) frameAttendance(ctx context.Context, form *SendFrameForm, res c
 	if form.CameraID != "" {
 		c, err := store.FindCameraByID(ctx, s.db, form.CameraID)
 		if err != nil {
-			return nil, cameraError(err)
+			return nil, problemFor(err, "camera")
 		}
 		direction, tz, site = c.Direction, c.Timezone, c.Site
 	}
@@ -195,9 +194,9 @@ func (s *Server) frameAttendance(ctx context.Context, form *SendFrameForm, res c
 }
 
 func (s *Server) listDetectionEvents(ctx context.Context, in *ListDetectionEventsInput) (*DetectionEventListOutput, error) {
-	after, err := store.DecodeCursor(in.Cursor)
+	after, err := decodeCursor(in.Cursor)
 	if err != nil {
-		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+		return nil, err
 	}
 	f := store.DetectionEventFilter{CameraID: in.CameraID, Kind: in.Kind, Level: in.Level, After: after, Limit: in.Limit + 1}
 	if !in.Since.IsZero() {
@@ -207,11 +206,8 @@ func (s *Server) listDetectionEvents(ctx context.Context, in *ListDetectionEvent
 		f.Until = &in.Until
 	}
 	evs, err := store.FindDetectionEvents(ctx, s.db, f)
-	if errors.Is(err, store.ErrBadCursor) {
-		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
-	}
 	if err != nil {
-		return nil, err
+		return nil, problemFor(err, "")
 	}
 	out := &DetectionEventListOutput{}
 	out.Body.Items, out.Body.NextCursor = page(evs, in.Limit, detectionEventBody,

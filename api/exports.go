@@ -170,11 +170,8 @@ func (s *Server) createExport(ctx context.Context, in *CreateExportInput) (*Expo
 // administrator. Others' jobs are "not found", not "forbidden".
 func (s *Server) ownedExport(ctx context.Context, id string) (*store.ExportJob, error) {
 	j, err := store.FindExportJob(ctx, s.db, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, newProblem(http.StatusNotFound, CodeNotFound, "no such export")
-	}
 	if err != nil {
-		return nil, err
+		return nil, problemFor(err, "export")
 	}
 	p := infoFrom(ctx).Principal
 	if (j.OwnerID == nil || *j.OwnerID != p.UserID) && !auth.Can(p.Role, auth.PermUsersManage) {
@@ -192,13 +189,13 @@ func (s *Server) getExport(ctx context.Context, in *ExportIDInput) (*ExportJobOu
 }
 
 func (s *Server) listExports(ctx context.Context, in *ListExportsInput) (*ExportListOutput, error) {
-	after, err := store.DecodeCursor(in.Cursor)
+	after, err := decodeCursor(in.Cursor)
 	if err != nil {
-		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+		return nil, err
 	}
 	jobs, err := store.FindExportJobs(ctx, s.db, infoFrom(ctx).Principal.UserID, after, in.Limit+1)
 	if err != nil {
-		return nil, badCursor(err, in.Cursor)
+		return nil, problemFor(err, "")
 	}
 	out := &ExportListOutput{}
 	out.Body.Items, out.Body.NextCursor = page(jobs, in.Limit,

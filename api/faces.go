@@ -284,11 +284,7 @@ func (s *Server) createFace(ctx context.Context, in *CreateFaceInput) (*FaceOutp
 	}
 	if err := store.CreateFaceProfile(ctx, s.db, prof); err != nil {
 		s.removeUploads(ctx, ups)
-		if errors.Is(err, store.ErrConflict) {
-			return nil, newProblem(http.StatusConflict, CodeConflict, "a person with this employee code is already registered",
-				&huma.ErrorDetail{Location: "body.employeeCode", Message: "is already registered", Value: form.EmployeeCode})
-		}
-		return nil, err
+		return nil, problemFor(err, "person", employeeCodeTaken(form.EmployeeCode))
 	}
 	infoFrom(ctx).AuditResourceID = id
 	s.startRegistration(ctx, id)
@@ -309,7 +305,7 @@ func (s *Server) startRegistration(ctx context.Context, profileID string) {
 func (s *Server) faceOutput(ctx context.Context, id string) (*FaceOutput, error) {
 	p, err := store.FindFaceProfile(ctx, s.db, id)
 	if err != nil {
-		return nil, faceError(err)
+		return nil, problemFor(err, "person or photo")
 	}
 	return &FaceOutput{Body: s.faceBody(ctx, p)}, nil
 }
@@ -319,9 +315,9 @@ func (s *Server) getFace(ctx context.Context, in *FaceIDInput) (*FaceOutput, err
 }
 
 func (s *Server) listFaces(ctx context.Context, in *ListFacesInput) (*FaceListOutput, error) {
-	after, err := store.DecodeCursor(in.Cursor)
+	after, err := decodeCursor(in.Cursor)
 	if err != nil {
-		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+		return nil, err
 	}
 	ps, total, err := store.FindFaceProfiles(ctx, s.db, store.FaceFilter{Status: in.Status, Department: in.Department, Query: in.Q, After: after, Limit: in.Limit + 1})
 	if err != nil {
@@ -343,7 +339,7 @@ func (s *Server) updateFace(ctx context.Context, in *UpdateFaceInput) (*FaceOutp
 	}
 	p, err := store.FindFaceProfile(ctx, s.db, in.ID)
 	if err != nil {
-		return nil, faceError(err)
+		return nil, problemFor(err, "person or photo")
 	}
 	p.EmployeeCode, p.Name, p.Department, p.Email = in.Body.EmployeeCode, in.Body.Name, in.Body.Department, in.Body.Email
 	p.OdooEmployeeID = nil
@@ -351,18 +347,14 @@ func (s *Server) updateFace(ctx context.Context, in *UpdateFaceInput) (*FaceOutp
 		p.OdooEmployeeID = &in.Body.OdooEmployeeID
 	}
 	if err := store.UpdateFaceProfile(ctx, s.db, p); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, newProblem(http.StatusConflict, CodeConflict, "a person with this employee code is already registered",
-				&huma.ErrorDetail{Location: "body.employeeCode", Message: "is already registered"})
-		}
-		return nil, faceError(err)
+		return nil, problemFor(err, "person", employeeCodeTaken(p.EmployeeCode))
 	}
 	return s.faceOutput(ctx, in.ID)
 }
 
 func (s *Server) deleteFace(ctx context.Context, in *FaceIDInput) (*FaceOutput, error) {
 	if err := store.SetFaceProfileStatus(ctx, s.db, in.ID, contract.FaceStatusDeleting, "erasure requested"); err != nil {
-		return nil, faceError(err)
+		return nil, problemFor(err, "person or photo")
 	}
 	// A registration still running stops (and refuses to enrol anything
 	// more: the profile is deleting) before the erasure removes the subject.
@@ -382,7 +374,7 @@ func (s *Server) deleteFace(ctx context.Context, in *FaceIDInput) (*FaceOutput, 
 func (s *Server) addFaceImages(ctx context.Context, in *AddFaceImagesInput) (*FaceOutput, error) {
 	prof, err := store.FindFaceProfile(ctx, s.db, in.ID)
 	if err != nil {
-		return nil, faceError(err)
+		return nil, problemFor(err, "person or photo")
 	}
 	if prof.Status == contract.FaceStatusDeleting {
 		return nil, newProblem(http.StatusConflict, CodeConflict, "this person is being deleted")
@@ -406,7 +398,7 @@ func (s *Server) addFaceImages(ctx context.Context, in *AddFaceImagesInput) (*Fa
 		if errors.Is(err, store.ErrConflict) {
 			return nil, fieldError("body.images", "one of these photos is already registered for this person", nil)
 		}
-		return nil, faceError(err)
+		return nil, problemFor(err, "person or photo")
 	}
 	s.startRegistration(ctx, in.ID)
 	return s.faceOutput(ctx, in.ID)
@@ -414,16 +406,14 @@ func (s *Server) addFaceImages(ctx context.Context, in *AddFaceImagesInput) (*Fa
 
 func (s *Server) deleteFaceImage(ctx context.Context, in *FaceImageIDInput) (*FaceOutput, error) {
 	if err := store.MarkFaceImageDeleting(ctx, s.db, in.ID, in.ImageID); err != nil {
-		return nil, faceError(err)
+		return nil, problemFor(err, "person or photo")
 	}
 	infoFrom(ctx).AuditResourceID = in.ImageID
 	s.startRegistration(ctx, in.ID)
 	return s.faceOutput(ctx, in.ID)
 }
 
-func faceError(err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return newProblem(http.StatusNotFound, CodeNotFound, "person or photo not found")
-	}
-	return err
+// employeeCodeTaken is how an employee-code conflict shows.
+func employeeCodeTaken(code string) problemOption {
+	return conflictOn("body.employeeCode", "a person with this employee code is already registered", code)
 }

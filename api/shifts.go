@@ -180,17 +180,6 @@ func shiftBody(r *store.ShiftSchedule) ShiftBody {
 		Night: r.EndMinute < r.StartMinute, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
-func shiftError(err error, name string) error {
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return newProblem(http.StatusNotFound, CodeNotFound, "no such shift")
-	case errors.Is(err, store.ErrConflict):
-		return newProblem(http.StatusConflict, CodeConflict, "a shift named "+name+" already exists",
-			&huma.ErrorDetail{Location: "body.name", Message: "is taken", Value: name})
-	}
-	return err
-}
-
 func (s *Server) listShifts(ctx context.Context, _ *struct{}) (*ShiftListOutput, error) {
 	rows, err := store.ListShifts(ctx, s.db)
 	if err != nil {
@@ -211,7 +200,7 @@ func (s *Server) createShift(ctx context.Context, in *ShiftInput) (*ShiftOutput,
 	}
 	row.ID = uuid.NewString()
 	if err := store.CreateShift(ctx, s.db, row); err != nil {
-		return nil, shiftError(err, row.Name)
+		return nil, problemFor(err, "shift", conflictOn("body.name", "a shift named "+row.Name+" already exists", row.Name))
 	}
 	if info := infoFrom(ctx); info != nil {
 		info.AuditResourceID = row.ID
@@ -222,7 +211,7 @@ func (s *Server) createShift(ctx context.Context, in *ShiftInput) (*ShiftOutput,
 func (s *Server) getShift(ctx context.Context, in *ShiftIDInput) (*ShiftOutput, error) {
 	row, err := store.FindShift(ctx, s.db, in.ID)
 	if err != nil {
-		return nil, shiftError(err, "")
+		return nil, problemFor(err, "shift", conflictOn("body.name", "a shift named "+""+" already exists", ""))
 	}
 	return &ShiftOutput{Body: shiftBody(row)}, nil
 }
@@ -230,7 +219,7 @@ func (s *Server) getShift(ctx context.Context, in *ShiftIDInput) (*ShiftOutput, 
 func (s *Server) updateShift(ctx context.Context, in *UpdateShiftInput) (*ShiftOutput, error) {
 	before, err := store.FindShift(ctx, s.db, in.ID)
 	if err != nil {
-		return nil, shiftError(err, "")
+		return nil, problemFor(err, "shift", conflictOn("body.name", "a shift named "+""+" already exists", ""))
 	}
 	row, err := s.shiftFromFields(in.Body)
 	if err != nil {
@@ -238,7 +227,7 @@ func (s *Server) updateShift(ctx context.Context, in *UpdateShiftInput) (*ShiftO
 	}
 	row.ID = in.ID
 	if err := store.UpdateShift(ctx, s.db, row); err != nil {
-		return nil, shiftError(err, row.Name)
+		return nil, problemFor(err, "shift", conflictOn("body.name", "a shift named "+row.Name+" already exists", row.Name))
 	}
 	if info := infoFrom(ctx); info != nil {
 		info.AuditBefore, info.AuditAfter = shiftBody(before), shiftBody(row)
@@ -248,7 +237,7 @@ func (s *Server) updateShift(ctx context.Context, in *UpdateShiftInput) (*ShiftO
 
 func (s *Server) deleteShift(ctx context.Context, in *ShiftIDInput) (*struct{}, error) {
 	if err := store.DeleteShift(ctx, s.db, in.ID); err != nil {
-		return nil, shiftError(err, "")
+		return nil, problemFor(err, "shift", conflictOn("body.name", "a shift named "+""+" already exists", ""))
 	}
 	return nil, nil
 }
@@ -266,7 +255,7 @@ func assignmentBody(a *store.ShiftAssignment) AssignmentBody {
 
 func (s *Server) listShiftAssignments(ctx context.Context, in *ShiftIDInput) (*AssignmentListOutput, error) {
 	if _, err := store.FindShift(ctx, s.db, in.ID); err != nil {
-		return nil, shiftError(err, "")
+		return nil, problemFor(err, "shift", conflictOn("body.name", "a shift named "+""+" already exists", ""))
 	}
 	as, err := store.ShiftAssignments(ctx, s.db, in.ID)
 	if err != nil {
@@ -287,7 +276,7 @@ type AssignmentOutput struct {
 
 func (s *Server) assignShift(ctx context.Context, in *AssignShiftInput) (*AssignmentOutput, error) {
 	if _, err := store.FindShift(ctx, s.db, in.ID); err != nil {
-		return nil, shiftError(err, "")
+		return nil, problemFor(err, "shift", conflictOn("body.name", "a shift named "+""+" already exists", ""))
 	}
 	b := in.Body
 	dept := strings.TrimSpace(b.Department)
@@ -330,10 +319,7 @@ func (s *Server) assignShift(ctx context.Context, in *AssignShiftInput) (*Assign
 
 func (s *Server) unassignShift(ctx context.Context, in *AssignmentIDInput) (*struct{}, error) {
 	if err := store.DeleteShiftAssignment(ctx, s.db, in.ID, in.AssignmentID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, newProblem(http.StatusNotFound, CodeNotFound, "no such assignment of this shift")
-		}
-		return nil, err
+		return nil, problemFor(err, "assignment of this shift")
 	}
 	return nil, nil
 }

@@ -129,7 +129,7 @@ type ClearLoginLockOutput struct {
 func (s *Server) clearLoginLock(ctx context.Context, in *UserIDInput) (*ClearLoginLockOutput, error) {
 	u, err := store.FindUserByID(ctx, s.db, in.ID)
 	if err != nil {
-		return nil, userError(err)
+		return nil, problemFor(err, "user", conflictOn("body.email", "email is already taken", nil))
 	}
 	n, err := s.limiter.ResetPrefix(ctx, loginAccountPrefix(u.Username))
 	if err != nil {
@@ -148,9 +148,9 @@ func (s *Server) clearLoginLock(ctx context.Context, in *UserIDInput) (*ClearLog
 }
 
 func (s *Server) listUsers(ctx context.Context, in *ListUsersInput) (*UserListOutput, error) {
-	after, err := store.DecodeCursor(in.Cursor)
+	after, err := decodeCursor(in.Cursor)
 	if err != nil {
-		return nil, fieldError("query.cursor", "is not a cursor this API issued", in.Cursor)
+		return nil, err
 	}
 	f := store.UserFilter{Role: in.Role, Query: in.Q, After: after, Limit: in.Limit + 1}
 	if in.Active != "" {
@@ -180,11 +180,7 @@ func (s *Server) createUser(ctx context.Context, in *CreateUserInput) (*UserOutp
 	u := &store.User{Username: b.Username, Email: strings.TrimSpace(b.Email), FullName: strings.TrimSpace(b.FullName),
 		PasswordHash: hash, Role: b.Role, IsActive: b.IsActive == nil || *b.IsActive}
 	if err := store.CreateUser(ctx, s.db, u); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, newProblem(http.StatusConflict, CodeConflict, "username or email is already taken",
-				&huma.ErrorDetail{Location: "body.username", Message: "username or email is already taken", Value: b.Username})
-		}
-		return nil, err
+		return nil, problemFor(err, "user", conflictOn("body.username", "username or email is already taken", b.Username))
 	}
 	infoFrom(ctx).AuditResourceID = u.ID
 	return &UserOutput{Body: userBody(u)}, nil
@@ -193,7 +189,7 @@ func (s *Server) createUser(ctx context.Context, in *CreateUserInput) (*UserOutp
 func (s *Server) getUser(ctx context.Context, in *UserIDInput) (*UserOutput, error) {
 	u, err := store.FindUserByID(ctx, s.db, in.ID)
 	if err != nil {
-		return nil, userError(err)
+		return nil, problemFor(err, "user", conflictOn("body.email", "email is already taken", nil))
 	}
 	return &UserOutput{Body: userBody(u)}, nil
 }
@@ -201,13 +197,13 @@ func (s *Server) getUser(ctx context.Context, in *UserIDInput) (*UserOutput, err
 func (s *Server) updateUser(ctx context.Context, in *UpdateUserInput) (*UserOutput, error) {
 	u, err := store.FindUserByID(ctx, s.db, in.ID)
 	if err != nil {
-		return nil, userError(err)
+		return nil, problemFor(err, "user", conflictOn("body.email", "email is already taken", nil))
 	}
 	signOut := u.Role != in.Body.Role || (u.IsActive && !in.Body.IsActive)
 	u.Email, u.FullName = strings.TrimSpace(in.Body.Email), strings.TrimSpace(in.Body.FullName)
 	u.Role, u.IsActive = in.Body.Role, in.Body.IsActive
 	if err := store.UpdateUser(ctx, s.db, u); err != nil {
-		return nil, userError(err)
+		return nil, problemFor(err, "user", conflictOn("body.email", "email is already taken", nil))
 	}
 	if signOut {
 		if err := s.signOutUser(ctx, u.ID, "", "role or status changed"); err != nil {
@@ -223,7 +219,7 @@ func (s *Server) deleteUser(ctx context.Context, in *UserIDInput) (*struct{}, er
 		return nil, err
 	}
 	if err := store.DeleteUser(ctx, s.db, in.ID); err != nil {
-		return nil, userError(err)
+		return nil, problemFor(err, "user", conflictOn("body.email", "email is already taken", nil))
 	}
 	if err := s.revoked.Revoke(ctx, families...); err != nil {
 		return nil, err
@@ -239,7 +235,7 @@ func (s *Server) changePassword(ctx context.Context, in *ChangePasswordInput) (*
 	}
 	u, err := store.FindUserByID(ctx, s.db, in.ID)
 	if err != nil {
-		return nil, userError(err)
+		return nil, problemFor(err, "user", conflictOn("body.email", "email is already taken", nil))
 	}
 	if self {
 		if in.Body.CurrentPassword == "" {
@@ -273,7 +269,7 @@ func (s *Server) changePassword(ctx context.Context, in *ChangePasswordInput) (*
 		return nil, err
 	}
 	if err := store.SetUserPassword(ctx, s.db, u.ID, hash); err != nil {
-		return nil, userError(err)
+		return nil, problemFor(err, "user", conflictOn("body.email", "email is already taken", nil))
 	}
 	keep := ""
 	if self {
@@ -290,17 +286,4 @@ func (s *Server) signOutUser(ctx context.Context, userID, keepFamily, reason str
 		return err
 	}
 	return s.revoked.Revoke(ctx, families...)
-}
-
-func userError(err error) error {
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return newProblem(http.StatusNotFound, CodeNotFound, "user not found")
-	case errors.Is(err, store.ErrLastAdmin):
-		return newProblem(http.StatusConflict, CodeLastAdmin, "this is the last active admin: create or enable another admin first")
-	case errors.Is(err, store.ErrConflict):
-		return newProblem(http.StatusConflict, CodeConflict, "email is already taken",
-			&huma.ErrorDetail{Location: "body.email", Message: "is already taken"})
-	}
-	return err
 }

@@ -24,9 +24,6 @@ func FaceDeletionWorkflowID(profileID string) string {
 // added or marked for removal.
 const SignalFaceImagesChanged = "images-changed"
 
-// ProviderHealthWorkflowID is the ID the provider health schedule starts runs with.
-const ProviderHealthWorkflowID = "provider-health"
-
 // enrollRetry keeps retrying while the provider is down or slow, or its
 // configuration cannot be loaded (about ten minutes, time for an operator
 // to fix it); a refused key or an unsupported call stops at once.
@@ -118,18 +115,6 @@ func FaceDeletionWorkflow(ctx workflow.Context, in contract.FaceDeletionWorkflow
 		return err
 	}
 	return workflow.ExecuteActivity(ctx, a.DeleteFaceRows, in.ProfileID).Get(ctx, nil)
-}
-
-// ProviderHealthWorkflow checks the configured provider and records its
-// health and latency. A Schedule runs it every minute.
-func ProviderHealthWorkflow(ctx workflow.Context) (bool, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 2},
-	})
-	var healthy bool
-	err := workflow.ExecuteActivity(ctx, a.CheckProviderHealth).Get(ctx, &healthy)
-	return healthy, err
 }
 
 // FaceRepairWorkflowID is the ID of the scheduled face repair.
