@@ -59,19 +59,23 @@ const (
 
 // legacyErrorTypes are spellings of earlier releases, still found in the
 // histories of running workflows.
-var legacyErrorTypes = map[string]string{
-	"CameraNotFound":          ErrTypeCameraNotFound,
-	"CredentialsUnreadable":   ErrTypeCredentials,
-	"CameraInactive":          ErrTypeCameraInactive,
-	"FaceProfileNotFound":     ErrTypeProfileNotFound,
-	"ProviderMisconfigured":   ErrTypeProviderConfig,
-	"provider_provider_error": ErrTypeProviderError,
+// (A list, not a map: workflow code reads it, and must not range over a
+// map.)
+var legacyErrorTypes = []struct{ old, now string }{
+	{"CameraNotFound", ErrTypeCameraNotFound},
+	{"CredentialsUnreadable", ErrTypeCredentials},
+	{"CameraInactive", ErrTypeCameraInactive},
+	{"FaceProfileNotFound", ErrTypeProfileNotFound},
+	{"ProviderMisconfigured", ErrTypeProviderConfig},
+	{"provider_provider_error", ErrTypeProviderError},
 }
 
 // NormalizeErrorType maps an error type of an earlier release to today's.
 func NormalizeErrorType(t string) string {
-	if n, ok := legacyErrorTypes[t]; ok {
-		return n
+	for _, l := range legacyErrorTypes {
+		if l.old == t {
+			return l.now
+		}
 	}
 	return t
 }
@@ -91,12 +95,11 @@ func ErrorType(err error) string {
 // answer with one).
 func NonRetryable(types ...string) []string {
 	out := slices.Clone(types)
-	for old, t := range legacyErrorTypes {
-		if slices.Contains(types, t) {
-			out = append(out, old)
+	for _, l := range legacyErrorTypes {
+		if slices.Contains(types, l.now) {
+			out = append(out, l.old)
 		}
 	}
-	slices.Sort(out[len(types):])
 	return out
 }
 
