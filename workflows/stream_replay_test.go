@@ -40,18 +40,7 @@ func TestStreamFaultsReplay(t *testing.T) {
 //
 //	ROLLCALL_RECORD_HISTORY=1 go test -run TestRecordStreamFaultsHistory ./workflows/
 func TestRecordStreamFaultsHistory(t *testing.T) {
-	if os.Getenv("ROLLCALL_RECORD_HISTORY") != "1" {
-		t.Skip("set ROLLCALL_RECORD_HISTORY=1 to record a new history")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c, err := client.Dial(client.Options{HostPort: testenv.Require(t, "ROLLCALL_TEMPORAL_ADDRESS"),
-		Namespace: testenv.TemporalNamespace(t, "rollcall-test-workflows"), Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
-	require.NoError(t, err)
-	defer c.Close()
-	taskQueue := "record-stream-" + randomSuffix()
-	w := worker.New(c, taskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.CameraStreamWorkflow)
+	ctx, c, w, taskQueue := streamRecorder(t, "record-stream-", 3*time.Minute)
 	var calls atomic.Int32
 	w.RegisterActivityWithOptions(func(ctx context.Context, in contract.StreamCameraInput) (contract.StreamReport, error) {
 		switch calls.Add(1) {
@@ -135,18 +124,7 @@ func TestStreamSessionLimitReplay(t *testing.T) {
 //
 //	ROLLCALL_RECORD_HISTORY=1 go test -run TestRecordStreamSessionLimitHistory ./workflows/
 func TestRecordStreamSessionLimitHistory(t *testing.T) {
-	if os.Getenv("ROLLCALL_RECORD_HISTORY") != "1" {
-		t.Skip("set ROLLCALL_RECORD_HISTORY=1 to record a new history")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c, err := client.Dial(client.Options{HostPort: testenv.Require(t, "ROLLCALL_TEMPORAL_ADDRESS"),
-		Namespace: testenv.TemporalNamespace(t, "rollcall-test-workflows"), Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
-	require.NoError(t, err)
-	defer c.Close()
-	taskQueue := "record-stream-limit-" + randomSuffix()
-	w := worker.New(c, taskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.CameraStreamWorkflow)
+	ctx, c, w, taskQueue := streamRecorder(t, "record-stream-limit-", 2*time.Minute)
 	var calls atomic.Int32
 	w.RegisterActivityWithOptions(func(ctx context.Context, in contract.StreamCameraInput) (contract.StreamReport, error) {
 		calls.Add(1)
@@ -174,6 +152,27 @@ func TestRecordStreamSessionLimitHistory(t *testing.T) {
 	time.Sleep(time.Second) // the third session's start reaches the history
 	writeHistory(t, streamSessionLimitHistoryFile, fetchHistory(t, c, id, run.GetRunID()))
 	_ = c.TerminateWorkflow(context.Background(), id, "", "recorded")
+}
+
+// streamRecorder skips unless ROLLCALL_RECORD_HISTORY=1; otherwise it
+// returns a client of the stack's Temporal and a worker (not started) of a
+// fresh task queue with CameraStreamWorkflow registered, for a test that
+// records a stream history; ctx ends after within.
+func streamRecorder(t *testing.T, prefix string, within time.Duration) (context.Context, client.Client, worker.Worker, string) {
+	t.Helper()
+	if os.Getenv("ROLLCALL_RECORD_HISTORY") != "1" {
+		t.Skip("set ROLLCALL_RECORD_HISTORY=1 to record a new history")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	t.Cleanup(cancel)
+	c, err := client.Dial(client.Options{HostPort: testenv.Require(t, "ROLLCALL_TEMPORAL_ADDRESS"),
+		Namespace: testenv.TemporalNamespace(t, "rollcall-test-workflows"), Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	taskQueue := prefix + randomSuffix()
+	w := worker.New(c, taskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.CameraStreamWorkflow)
+	return ctx, c, w, taskQueue
 }
 
 func fetchHistory(t *testing.T, c client.Client, id, runID string) *historypb.History {
