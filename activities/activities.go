@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -45,6 +46,8 @@ type Activities struct {
 	// Names labels recognised faces (nil: each frame's subjects are
 	// looked up).
 	Names *ProfileNames
+	// OdooHTTP, when set, sends the requests to Odoo (nil: a default client).
+	OdooHTTP *http.Client
 	// ExportPDFMaxRows caps a PDF export's rows (0: no cap).
 	ExportPDFMaxRows int
 	Now              func() time.Time

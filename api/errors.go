@@ -31,6 +31,7 @@ const (
 	CodeWorkflowTimeout    = "workflow-timeout"
 	CodeCredentials        = "credentials-unreadable"
 	CodeProviderConfig     = "provider-misconfigured"
+	CodeOdooNotConfigured  = "odoo-not-configured"
 )
 
 // Problem is an RFC 9457 problem document with a stable code.

@@ -49,6 +49,8 @@ type Deps struct {
 	Secrets  *secrets.Box
 	// Providers gives the configured face provider.
 	Providers Providers
+	// OdooHTTP, when set, sends the requests to Odoo (nil: a default client).
+	OdooHTTP *http.Client
 	// Versions tells cache versions (store.VersionWatcher); nil reads them
 	// from the database on every request.
 	Versions Versions
@@ -111,6 +113,7 @@ type Server struct {
 	cameraLists *responseCache
 	versions    Versions
 	version     string
+	odooHTTP    *http.Client
 	providers   Providers
 	recent      *live.Recent
 	blobs       Blobs
@@ -165,6 +168,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 		blobs:       d.Blobs,
 		secrets:     d.Secrets,
 		live:        d.Live,
+		odooHTTP:    d.OdooHTTP,
 	}
 
 	if s.versions == nil {
@@ -202,6 +206,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerHealth(api, s)
 	registerAuth(v1, s)
 	registerUsers(v1, s)
+	registerOdoo(v1, s)
 	registerRoles(v1, s)
 	registerAudit(v1, s)
 	registerCameras(v1, s)

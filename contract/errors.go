@@ -127,3 +127,14 @@ var cameraErrorTypes = []string{
 // IsCameraErrorType reports whether t classifies a camera's own failure
 // (as opposed to Rollcall's).
 func IsCameraErrorType(t string) bool { return slices.Contains(cameraErrorTypes, t) }
+
+// Odoo sync error types.
+const (
+	// ErrTypeOdooNotConfigured: the sync has no usable connection (no URL,
+	// no API key, or the key cannot be decrypted).
+	ErrTypeOdooNotConfigured = "odoo_not_configured"
+	// ErrTypeOdooAuth: Odoo refused the credentials.
+	ErrTypeOdooAuth = "odoo_auth"
+	// ErrTypeOdooUnavailable: Odoo could not be reached or was busy.
+	ErrTypeOdooUnavailable = "odoo_unavailable"
+)

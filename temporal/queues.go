@@ -23,4 +23,5 @@ const (
 	ScheduleProviderHealth  = "rollcall-provider-health"
 	ScheduleAttendanceClose = "rollcall-attendance-close"
 	ScheduleFaceRepair      = "rollcall-face-repair"
+	ScheduleOdooSync        = "rollcall-odoo-sync"
 )

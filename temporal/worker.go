@@ -47,6 +47,7 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 	def.RegisterWorkflow(workflows.ExportWorkflow)
 	def.RegisterWorkflow(workflows.AttendanceCloseWorkflow)
 	def.RegisterWorkflow(workflows.FaceRepairWorkflow)
+	def.RegisterWorkflow(workflows.OdooSyncWorkflow)
 	def.RegisterActivity(o.Activities)
 
 	// Heartbeats reach Temporal at least every 2 s, so a stream notices a
@@ -118,6 +119,15 @@ func Schedules(o WorkerOptions) []Schedule {
 			WorkflowID: workflows.FaceRepairWorkflowID,
 			TaskQueue:  TaskQueueDefault,
 			Note:       "Rollcall: restart the workflow of face profiles stuck registering or deleting",
+		},
+		{
+			ID:         ScheduleOdooSync,
+			Every:      time.Minute,
+			Workflow:   workflows.OdooSyncWorkflow,
+			WorkflowID: workflows.OdooSyncScheduledWorkflowID,
+			Args:       []any{contract.OdooSyncInput{Trigger: "schedule"}},
+			TaskQueue:  TaskQueueDefault,
+			Note:       "Rollcall: push attendance to Odoo HR when the sync is enabled and its interval has passed (PUT /api/v1/odoo/config)",
 		},
 	}
 }

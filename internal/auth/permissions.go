@@ -25,7 +25,8 @@ const (
 	PermAttendanceWrite  Permission = "attendance:write"
 	PermAttendanceExport Permission = "attendance:export"
 	PermOdooRead         Permission = "odoo:read"
-	PermOdooManage       Permission = "odoo:manage"
+	PermOdooManage       Permission = "odoo:manage"    // start a sync, retry failed records
+	PermOdooConfigure    Permission = "odoo:configure" // the Odoo connection and its API key
 	PermSystemRead       Permission = "system:read"
 	PermSystemManage     Permission = "system:manage"
 	PermAlertsRead       Permission = "alerts:read"
@@ -53,7 +54,7 @@ type RoleInfo struct {
 
 var viewerPerms = []Permission{
 	PermAccountSelf, PermCamerasRead, PermDetectionsRead, PermFacesRead,
-	PermAttendanceRead, PermSystemRead, PermAlertsRead,
+	PermAttendanceRead, PermSystemRead, PermAlertsRead, PermOdooRead,
 }
 
 // roles is the authoritative role table; `rollcall seed` mirrors it into the
@@ -61,9 +62,9 @@ var viewerPerms = []Permission{
 var roles = []RoleInfo{
 	{RoleAdmin, "Full control, including users, integrations and the audit log", allPermissions()},
 	{RoleOperator, "Runs cameras, recognition and face registration; acknowledges alerts", append(slices.Clone(viewerPerms),
-		PermCamerasWrite, PermDetectionsWrite, PermProviderManage, PermFacesWrite, PermAlertsWrite, PermOdooRead)},
+		PermCamerasWrite, PermDetectionsWrite, PermProviderManage, PermFacesWrite, PermAlertsWrite)},
 	{RoleHR, "Reviews, corrects and exports attendance; manages people and the Odoo sync", append(slices.Clone(viewerPerms),
-		PermAttendanceWrite, PermAttendanceExport, PermFacesWrite, PermOdooRead, PermOdooManage, PermAlertsWrite)},
+		PermAttendanceWrite, PermAttendanceExport, PermFacesWrite, PermOdooManage, PermAlertsWrite)},
 	{RoleViewer, "Read-only dashboard access", slices.Clone(viewerPerms)},
 }
 
@@ -72,7 +73,7 @@ func allPermissions() []Permission {
 		PermAccountSelf, PermUsersRead, PermUsersManage, PermAuditRead,
 		PermCamerasRead, PermCamerasWrite, PermDetectionsRead, PermDetectionsWrite, PermProviderManage,
 		PermFacesRead, PermFacesWrite, PermAttendanceRead, PermAttendanceWrite, PermAttendanceExport,
-		PermOdooRead, PermOdooManage, PermSystemRead, PermSystemManage, PermAlertsRead, PermAlertsWrite,
+		PermOdooRead, PermOdooManage, PermOdooConfigure, PermSystemRead, PermSystemManage, PermAlertsRead, PermAlertsWrite,
 		PermDeveloperUse,
 	}
 }
