@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Odoo employee matching: which hr.employee field a person is found by.
@@ -115,7 +116,7 @@ func FinishOdooRun(ctx context.Context, db bun.IDB, id, status, errMsg string, m
 		missing = []string{}
 	}
 	_, err := db.NewUpdate().Model((*OdooRun)(nil)).Where("id = ?", id).
-		Set("status = ?", status).Set("error = ?", errMsg).Set("finished_at = ?", at).Set("missing = ?", bun.In(missing)).
+		Set("status = ?", status).Set("error = ?", errMsg).Set("finished_at = ?", at).Set("missing = ?", pgdialect.Array(missing)).
 		Set("synced = (SELECT count(*) FROM odoo_sync_items WHERE run_id = ? AND outcome = ?)", id, SyncSynced).
 		Set("failed = (SELECT count(*) FROM odoo_sync_items WHERE run_id = ? AND outcome = ?)", id, SyncFailed).
 		Set("skipped = (SELECT count(*) FROM odoo_sync_items WHERE run_id = ? AND outcome = ?)", id, SyncSkipped).
@@ -174,7 +175,7 @@ func OdooRunItems(ctx context.Context, db bun.IDB, runID string, limit int) ([]O
 
 // OdooLog is a log to sync, with what matches its person in Odoo.
 type OdooLog struct {
-	AttendanceLog `bun:",extend"`
+	AttendanceLog  `bun:",extend"`
 	Email          string `bun:"email"`
 	OdooEmployeeID *int   `bun:"odoo_employee_id"`
 }

@@ -182,7 +182,8 @@ func (c *Client) HasAccess(ctx context.Context, model, operation string) (bool, 
 	}
 	var ok bool
 	if v.Major >= 18 {
-		err = c.Execute(ctx, model, "has_access", []string{"operation"}, []any{operation}, nil, &ok)
+		// A record method since 18: called on no records.
+		err = c.Execute(ctx, model, "has_access", []string{"ids", "operation"}, []any{[]any{}, operation}, nil, &ok)
 	} else {
 		err = c.Execute(ctx, model, "check_access_rights", []string{"operation"}, []any{operation}, map[string]any{"raise_exception": false}, &ok)
 	}
