@@ -108,7 +108,9 @@ func (f *odooFixture) logState(id string) store.AttendanceLog {
 
 var day = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
-func at(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + 417*time.Millisecond) }
+func at(h, m int) time.Time {
+	return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + 417*time.Millisecond)
+}
 
 // intervals are the Odoo attendances of an employee as [in, out] pairs.
 func (f *odooFixture) intervals(code string) [][2]time.Time {

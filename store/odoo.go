@@ -197,7 +197,7 @@ func FindOdooLogs(ctx context.Context, db bun.IDB, f OdooLogFilter) ([]OdooLog, 
 		ColumnExpr("attendance_log.*").ColumnExpr("fp.email, fp.odoo_employee_id").
 		Join("JOIN face_profiles AS fp ON fp.id = attendance_log.face_profile_id").
 		Where("attendance_log.deleted_at IS NULL").
-		Where("attendance_log.sync_state IN (?)", bun.In(f.States))
+		Where("attendance_log.sync_state IN (?)", bun.List(f.States))
 	if f.From != nil {
 		q = q.Where("attendance_log.logged_at >= ?", *f.From)
 	}
@@ -248,7 +248,7 @@ func RetryOdooLogs(ctx context.Context, db bun.IDB, ids []string) (int, error) {
 	q := db.NewUpdate().Model((*AttendanceLog)(nil)).Set("sync_state = ?", SyncPending).Set("sync_error = ''").
 		Where("sync_state = ?", SyncFailed).Where("deleted_at IS NULL")
 	if len(ids) > 0 {
-		q = q.Where("id IN (?)", bun.In(ids))
+		q = q.Where("id IN (?)", bun.List(ids))
 	}
 	res, err := q.Exec(ctx)
 	if err != nil {
