@@ -161,6 +161,9 @@ func (a *Activities) SyncOdooBatch(ctx context.Context, in contract.OdooBatchInp
 			res.Synced++
 		case store.SyncFailed:
 			res.Failed++
+			if !slices.Contains(res.FailedEmployees, l.EmployeeCode) {
+				res.FailedEmployees = append(res.FailedEmployees, l.EmployeeCode)
+			}
 		default:
 			res.Skipped++
 		}

@@ -102,6 +102,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	cfg.RedisPrefix = prefix
+	cfg.TemporalNamespace = apiNamespace
 	cfg.S3Bucket = ""
 	// The permission walk sends hundreds of unauthenticated requests from
 	// one address; tests of that limit set their own.
@@ -193,6 +194,10 @@ func (h *harness) startWorker(opts ...workerOption) {
 		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Workflows: h.streams, Providers: h.faces, Live: h.live, Recent: h.recent,
 		Sampler: ffmpeg.Runner{}, Reporter: h.streams, Writer: writer, Stream: setup.settings,
 		ExportPDFMaxRows: h.cfg.Attendance.ExportPDFMaxRows}
+	// As the worker process does: its workflows' search attributes.
+	if err := rctemporal.EnsureSearchAttributes(context.Background(), h.temporal, apiNamespace); err != nil {
+		h.t.Fatal(err)
+	}
 	workers := rctemporal.NewWorkers(h.temporal, rctemporal.WorkerOptions{Activities: acts})
 	if !setup.streams {
 		workers = workers[:1]

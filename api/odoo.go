@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
@@ -352,6 +353,17 @@ func (s *Server) startOdooSync(ctx context.Context, in *OdooSyncInputBody) (*Odo
 }
 
 func (s *Server) startOdooRun(ctx context.Context, run contract.OdooSyncInput, retried int) (*OdooSyncStartedOutput, error) {
+	code := ""
+	if run.PersonID != "" {
+		p, err := store.FindFaceProfile(ctx, s.db, run.PersonID)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fieldError("body.personId", "names no person", run.PersonID)
+			}
+			return nil, err
+		}
+		code = p.EmployeeCode
+	}
 	c, err := store.GetOdooConfig(ctx, s.db)
 	if err != nil {
 		return nil, err
@@ -366,8 +378,18 @@ func (s *Server) startOdooRun(ctx context.Context, run contract.OdooSyncInput, r
 		info.AuditResourceID = run.RunID
 	}
 	id := workflows.OdooSyncWorkflowID(run.RunID)
-	if _, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: rctemporal.TaskQueueDefault,
-		WorkflowExecutionTimeout: 48 * time.Hour}, workflows.OdooSyncWorkflow, run); err != nil {
+	opts := client.StartWorkflowOptions{ID: id, TaskQueue: rctemporal.TaskQueueDefault, WorkflowExecutionTimeout: 48 * time.Hour}
+	// The run records its trigger, outcome and employees where the
+	// namespace has the search attributes (the worker registers them).
+	if ok, _ := rctemporal.HasSearchAttributes(ctx, s.temporal, s.cfg.TemporalNamespace); ok {
+		run.SearchAttributes = true
+		attrs := []temporal.SearchAttributeUpdate{workflows.SearchSyncTrigger.ValueSet(run.Trigger)}
+		if code != "" {
+			attrs = append(attrs, workflows.SearchSyncEmployees.ValueSet([]string{code}))
+		}
+		opts.TypedSearchAttributes = temporal.NewSearchAttributes(attrs...)
+	}
+	if _, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.OdooSyncWorkflow, run); err != nil {
 		s.log.ErrorContext(ctx, "odoo sync not started", slog.String("error", err.Error()))
 		return nil, newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the workflow service is unavailable; the sync was not started")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/odoo/odootest"
 	"github.com/rollcall/rollcall/store"
+	"github.com/rollcall/rollcall/workflows"
 )
 
 func odooConfigBody(url, key string, enabled bool) map[string]any {
@@ -130,6 +131,17 @@ func TestOdooSyncFromTheAPI(t *testing.T) {
 	}
 	if len(srv.Attendances()) != 1 {
 		t.Fatalf("odoo has %v", srv.Attendances())
+	}
+	// Ops find it in the Temporal UI by its outcome.
+	d, err := h.temporal.DescribeWorkflow(ctx, "odoo-sync/"+runID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcome, _ := d.TypedSearchAttributes.GetKeyword(workflows.SearchSyncOutcome)
+	trigger, _ := d.TypedSearchAttributes.GetKeyword(workflows.SearchSyncTrigger)
+	employees, _ := d.TypedSearchAttributes.GetKeywordList(workflows.SearchSyncEmployees)
+	if outcome != "partial" || trigger != "manual" || len(employees) != 1 || employees[0] != "E-2" {
+		t.Fatalf("search attributes: outcome %q trigger %q employees %v", outcome, trigger, employees)
 	}
 	h.check(t, scenario{Name: "status", WantStatus: 200, WantContains: []string{`"configured":true`, `"pending":0`, `"failed":1`, `"status":"partial"`}},
 		h.as(viewer, "GET", "/api/v1/odoo/status", nil))

@@ -13,6 +13,9 @@ type OdooSyncInput struct {
 	OnlyFailed bool       `json:",omitempty"`
 	PersonID   string     `json:",omitempty"`
 	From, To   *time.Time `json:",omitempty"`
+	// SearchAttributes: the namespace has Rollcall's sync search
+	// attributes, so the run records its trigger, outcome and employees.
+	SearchAttributes bool `json:",omitempty"`
 	// Carried across continue-as-new.
 	After  *OdooCursor   `json:",omitempty"`
 	Totals OdooRunTotals `json:",omitempty"`
@@ -27,8 +30,10 @@ type OdooCursor struct {
 // OdooRunTotals count what a run did.
 type OdooRunTotals struct {
 	Synced, Failed, Skipped int
-	// Missing lists the employees not found in Odoo (each once).
-	Missing []string `json:",omitempty"`
+	// Missing lists the employees not found in Odoo (each once);
+	// FailedEmployees the employee codes with a failed log.
+	Missing         []string `json:",omitempty"`
+	FailedEmployees []string `json:",omitempty"`
 }
 
 // OdooSyncResult is a finished run.

@@ -26,6 +26,11 @@ type WorkerOptions struct {
 	// StreamSlots bounds the stream sessions one worker runs at once
 	// (0: 100).
 	StreamSlots int
+	// Namespace is the client's namespace, where the worker registers the
+	// search attributes of its workflows; SearchAttributes is set by
+	// RunWorker once they are there.
+	Namespace        string
+	SearchAttributes bool
 	// OnFatalError is told when a worker stops polling for good (its
 	// namespace is gone, its credentials refused, …).
 	OnFatalError func(error)
@@ -125,7 +130,7 @@ func Schedules(o WorkerOptions) []Schedule {
 			Every:      time.Minute,
 			Workflow:   workflows.OdooSyncWorkflow,
 			WorkflowID: workflows.OdooSyncScheduledWorkflowID,
-			Args:       []any{contract.OdooSyncInput{Trigger: "schedule"}},
+			Args:       []any{contract.OdooSyncInput{Trigger: "schedule", SearchAttributes: o.SearchAttributes}},
 			TaskQueue:  TaskQueueDefault,
 			Note:       "Rollcall: push attendance to Odoo HR when the sync is enabled and its interval has passed (PUT /api/v1/odoo/config)",
 		},
@@ -154,6 +159,16 @@ func RunWorker(ctx context.Context, c client.Client, o WorkerOptions) error {
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 30*time.Second)
+	}
+	// Temporal answers: register the search attributes, and let the
+	// scheduled sync record them once they are there.
+	if o.Namespace != "" {
+		if err := EnsureSearchAttributes(ctx, c, o.Namespace); err != nil {
+			o.Log.Warn("search attributes not registered; sync runs are not filterable by trigger and outcome in the Temporal UI",
+				slog.String("namespace", o.Namespace), slog.String("error", err.Error()))
+		} else if o.SearchAttributes = true; upsertSchedules(ctx, c, o) != nil {
+			o.Log.Warn("schedules not updated with search attributes; retried at the next start")
+		}
 	}
 	// A worker that stops polling for good ends the process (its
 	// supervisor restarts it) rather than idle without work.

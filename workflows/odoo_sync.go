@@ -17,6 +17,20 @@ func OdooSyncWorkflowID(runID string) string { return "odoo-sync/" + runID }
 // OdooSyncScheduledWorkflowID is the ID of the scheduled runs.
 const OdooSyncScheduledWorkflowID = "odoo-sync-scheduled"
 
+// Search attributes of sync runs (registered by the worker and the dev
+// stack), so the Temporal UI filters runs by trigger, outcome and employee:
+// e.g. RollcallSyncOutcome = "partial".
+var (
+	SearchSyncTrigger   = temporal.NewSearchAttributeKeyKeyword("RollcallSyncTrigger")
+	SearchSyncOutcome   = temporal.NewSearchAttributeKeyKeyword("RollcallSyncOutcome")
+	SearchSyncEmployees = temporal.NewSearchAttributeKeyKeywordList("RollcallSyncEmployees")
+)
+
+// OdooSearchAttributes lists the sync's search attributes.
+func OdooSearchAttributes() []temporal.SearchAttributeKey {
+	return []temporal.SearchAttributeKey{SearchSyncTrigger, SearchSyncOutcome, SearchSyncEmployees}
+}
+
 // odooBatchesPerRun bounds a run's history: a longer run goes on as new.
 const odooBatchesPerRun = 500
 
@@ -57,6 +71,12 @@ func OdooSyncWorkflow(ctx workflow.Context, in contract.OdooSyncInput) (contract
 			return res, nil
 		}
 		in.RunID, res.RunID = start.RunID, start.RunID
+		if in.SearchAttributes {
+			upd := []temporal.SearchAttributeUpdate{SearchSyncTrigger.ValueSet(in.Trigger), SearchSyncOutcome.ValueSet("running")}
+			if err := workflow.UpsertTypedSearchAttributes(ctx, upd...); err != nil {
+				return res, err
+			}
+		}
 	}
 	batch := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    10 * time.Minute,
@@ -75,6 +95,9 @@ func OdooSyncWorkflow(ctx workflow.Context, in contract.OdooSyncInput) (contract
 			PersonID: in.PersonID, From: in.From, To: in.To, After: after}).Get(ctx, &b)
 		if err != nil {
 			res.Status = odooRunFailed
+			if in.SearchAttributes {
+				_ = workflow.UpsertTypedSearchAttributes(ctx, SearchSyncOutcome.ValueSet(odooRunFailed))
+			}
 			msg := err.Error()
 			var appErr *temporal.ApplicationError
 			if errors.As(err, &appErr) {
@@ -92,6 +115,11 @@ func OdooSyncWorkflow(ctx workflow.Context, in contract.OdooSyncInput) (contract
 				res.Missing = append(res.Missing, m)
 			}
 		}
+		for _, e := range b.FailedEmployees {
+			if !slices.Contains(res.FailedEmployees, e) {
+				res.FailedEmployees = append(res.FailedEmployees, e)
+			}
+		}
 		if b.Next == nil {
 			break
 		}
@@ -100,6 +128,15 @@ func OdooSyncWorkflow(ctx workflow.Context, in contract.OdooSyncInput) (contract
 	res.Status = odooRunSucceeded
 	if res.Failed > 0 {
 		res.Status = odooRunPartial
+	}
+	if in.SearchAttributes {
+		upd := []temporal.SearchAttributeUpdate{SearchSyncOutcome.ValueSet(res.Status)}
+		if len(res.FailedEmployees) > 0 {
+			upd = append(upd, SearchSyncEmployees.ValueSet(res.FailedEmployees))
+		}
+		if err := workflow.UpsertTypedSearchAttributes(ctx, upd...); err != nil {
+			return res, err
+		}
 	}
 	err := workflow.ExecuteActivity(short, a.FinishOdooRun, contract.OdooFinishInput{RunID: in.RunID, Status: res.Status, Missing: res.Missing}).Get(ctx, nil)
 	return res, err

@@ -167,6 +167,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		defer func() { stopWriter(); <-writerDone }()
 		g.Go(func() error {
 			return temporal.RunWorker(gctx, tc, temporal.WorkerOptions{
+				Namespace: a.cfg.TemporalNamespace,
 				Activities: &activities.Activities{
 					DB: db, Log: a.log, Secrets: d.box, FFmpeg: cameras, Blobs: d.blobs, Streams: d.streams, Workflows: d.streams, Providers: d.providers,
 					Live: publisher, Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, live.DefaultWindow, live.DefaultPerCamera),

@@ -81,7 +81,19 @@ start_temporal() {
 		--namespace "$TEMPORAL_NAMESPACE" --log-level warn
 	wait_up temporal 'server start-dev' 90 temporal_healthy || fail temporal "cluster health did not report SERVING within 90s"
 	wait_up temporal 'server start-dev' 30 temporal_ui_healthy || fail temporal "web UI on :$TEMPORAL_UI_PORT did not answer within 30s"
+	register_search_attributes
 	report temporal up "$HOST:$TEMPORAL_PORT ui http://$HOST:$TEMPORAL_UI_PORT (pid $(pid_of temporal))"
+}
+
+# register_search_attributes adds the search attributes Rollcall's Odoo sync
+# runs record (the worker also does at start), so the Temporal UI filters
+# them by trigger, outcome and employee. Existing ones are left alone.
+register_search_attributes() {
+	local attr
+	for attr in RollcallSyncTrigger=Keyword RollcallSyncOutcome=Keyword RollcallSyncEmployees=KeywordList; do
+		"$BIN_DIR/temporal" operator search-attribute create --address "$HOST:$TEMPORAL_PORT" \
+			--namespace "$TEMPORAL_NAMESPACE" --name "${attr%%=*}" --type "${attr#*=}" >/dev/null 2>&1 || true
+	done
 }
 
 stop_temporal() { stop_pid temporal 'server start-dev' 30; }
