@@ -48,6 +48,7 @@ var odooBatchRetry = &temporal.RetryPolicy{
 	InitialInterval:        2 * time.Second,
 	BackoffCoefficient:     2,
 	MaximumInterval:        5 * time.Minute,
+	MaximumAttempts:        400, // past the day's ScheduleToClose; bounded for clarity
 	NonRetryableErrorTypes: []string{contract.ErrTypeOdooAuth, contract.ErrTypeOdooNotConfigured},
 }
 

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -47,25 +48,42 @@ func TestOdooSyncSkipsWhenNotDue(t *testing.T) {
 	env.AssertActivityNotCalled(t, "SyncOdooBatch", mock.Anything, mock.Anything)
 }
 
-// Odoo down: the batch is retried with growing waits until Odoo is back,
-// then the run goes on; nothing is marked failed for it.
+// Odoo down for an hour: the batch is retried with growing waits capped at
+// five minutes (no storm: about twenty attempts in the hour), then the run
+// goes on; nothing is marked failed for it.
 func TestOdooSyncBacksOffWhileOdooIsDown(t *testing.T) {
 	env := newExportEnv(t)
 	env.OnActivity(a.BeginOdooRun, mock.Anything, mock.Anything).Return(contract.OdooRunStart{RunID: "run-2"}, nil).Once()
 	down := temporal.NewApplicationError("odoo: connection refused", contract.ErrTypeOdooUnavailable)
 	var attempts []time.Time
+	var start time.Time
 	env.OnActivity(a.SyncOdooBatch, mock.Anything, mock.MatchedBy(func(in contract.OdooBatchInput) bool { return in.After == nil })).
-		Run(func(mock.Arguments) { attempts = append(attempts, env.Now()) }).Return(contract.OdooBatchResult{}, down).Times(6)
-	env.OnActivity(a.SyncOdooBatch, mock.Anything, mock.MatchedBy(func(in contract.OdooBatchInput) bool { return in.After == nil })).
-		Return(odooBatch(4, 0, &contract.OdooCursor{ID: "l4"}), nil).Once()
+		Return(func(context.Context, contract.OdooBatchInput) (contract.OdooBatchResult, error) {
+			now := env.Now()
+			if start.IsZero() {
+				start = now
+			}
+			attempts = append(attempts, now)
+			if now.Sub(start) < time.Hour {
+				return contract.OdooBatchResult{}, down
+			}
+			return odooBatch(4, 0, &contract.OdooCursor{ID: "l4"}), nil
+		})
 	env.OnActivity(a.SyncOdooBatch, mock.Anything, mock.MatchedBy(func(in contract.OdooBatchInput) bool { return in.After != nil })).
 		Return(odooBatch(0, 0, nil), nil).Once()
 	env.OnActivity(a.FinishOdooRun, mock.Anything, contract.OdooFinishInput{RunID: "run-2", Status: "succeeded"}).Return(nil).Once()
 	env.ExecuteWorkflow(OdooSyncWorkflow, contract.OdooSyncInput{RunID: "run-2", Trigger: "manual"})
 	require.NoError(t, env.GetWorkflowError())
-	require.Len(t, attempts, 6)
-	for i := 2; i < len(attempts); i++ {
-		require.Greater(t, attempts[i].Sub(attempts[i-1]), attempts[i-1].Sub(attempts[i-2]), "waits grow between attempts")
+	var res contract.OdooSyncResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, 4, res.Synced)
+	require.Less(t, len(attempts), 30, "attempts in an hour of outage")
+	for i := 1; i < len(attempts); i++ {
+		wait := attempts[i].Sub(attempts[i-1])
+		require.LessOrEqual(t, wait, 5*time.Minute+time.Second, "waits are capped")
+		if i >= 2 && wait < 5*time.Minute {
+			require.Greater(t, wait, attempts[i-1].Sub(attempts[i-2]), "waits grow until the cap")
+		}
 	}
 }
 
