@@ -207,6 +207,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerAuth(v1, s)
 	registerUsers(v1, s)
 	registerOdoo(v1, s)
+	registerSettings(v1, s)
 	registerRoles(v1, s)
 	registerAudit(v1, s)
 	registerCameras(v1, s)
