@@ -64,6 +64,9 @@ func (a *Activities) ProbeCamera(ctx context.Context, cameraID string) (contract
 
 // RecordCameraProbe stores a probe's outcome as the camera's health and
 // records a camera event when the health changed.
+//
+// Only cameras that are not active are marked: an active camera's health
+// follows its stream.
 func (a *Activities) RecordCameraProbe(ctx context.Context, cameraID string, o contract.ProbeOutcome) (contract.HealthChangeResult, error) {
 	health, lastErr := camera.HealthOnline, ""
 	var info *store.StreamInfo
@@ -74,6 +77,18 @@ func (a *Activities) RecordCameraProbe(ctx context.Context, cameraID string, o c
 		if o.Code == contract.ErrTypeUnsupportedCodec || o.Code == contract.ErrTypeInvalidInput {
 			health = camera.HealthError
 		}
+	}
+	c, err := store.FindCameraByID(ctx, a.DB, cameraID)
+	if errors.Is(err, store.ErrNotFound) {
+		return contract.HealthChangeResult{}, temporal.NewNonRetryableApplicationError("camera no longer exists", contract.ErrTypeCameraNotFound, nil)
+	}
+	if err != nil {
+		return contract.HealthChangeResult{}, err
+	}
+	if c.State == camera.StateActive {
+		// An active camera's health is its stream's (frames, or none): a
+		// probe answering does not make it online.
+		return contract.HealthChangeResult{From: c.Health, To: c.Health}, nil
 	}
 	ch, err := store.RecordCameraHealth(ctx, a.DB, cameraID, health, lastErr, info, a.now())
 	if errors.Is(err, store.ErrNotFound) {

@@ -40,6 +40,10 @@ type StreamSettings struct {
 	InFlight int
 	// FrameWidth downscales frames before recognition (0: camera size).
 	FrameWidth int
+	// OfflineGrace: a failed stream marks its camera offline only once the
+	// camera has delivered no frame for this long (0: at once), so a
+	// stream that fails and recovers at once does not flap its health.
+	OfflineGrace time.Duration
 	// SnapshotFrames stores each frame with a face in the object store
 	// and links its detections to it.
 	SnapshotFrames bool

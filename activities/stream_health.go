@@ -116,6 +116,20 @@ func (a *Activities) MarkCameraStreamFailed(ctx context.Context, in contract.Mar
 		health = camera.HealthError
 	}
 	now := a.now()
+	if g := a.Stream.OfflineGrace; g > 0 {
+		c, err := store.FindCameraByID(ctx, a.DB, in.CameraID)
+		if errors.Is(err, store.ErrNotFound) {
+			return contract.HealthChangeResult{}, temporal.NewNonRetryableApplicationError("camera no longer exists", contract.ErrTypeCameraNotFound, nil)
+		}
+		if err != nil {
+			return contract.HealthChangeResult{}, err
+		}
+		if c.Health == camera.HealthOnline && c.LastSeenAt != nil && now.Sub(*c.LastSeenAt) < g {
+			// Frames came a moment ago: still online; the workflow marks
+			// again at the next failure, past the grace.
+			return contract.HealthChangeResult{From: c.Health, To: c.Health}, nil
+		}
+	}
 	ch, err := store.RecordCameraHealth(ctx, a.DB, in.CameraID, health, in.Message, nil, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return contract.HealthChangeResult{}, temporal.NewNonRetryableApplicationError("camera no longer exists", contract.ErrTypeCameraNotFound, nil)

@@ -208,7 +208,7 @@ func TestCameraStateDrivesStreamWorkflow(t *testing.T) {
 	}
 	h.waitStream(cam.ID, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED)
 
-	events, err := store.FindCameraEvents(context.Background(), h.db, cam.ID, 10)
+	events, err := store.FindCameraEvents(context.Background(), h.db, store.CameraEventFilter{CameraID: cam.ID, Limit: 10})
 	if err != nil || len(events) != 0 {
 		t.Fatalf("events of a deleted camera remain: %v %v", events, err)
 	}
@@ -256,8 +256,10 @@ func TestCameraReconciler(t *testing.T) {
 	h.waitStream(active.ID, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED)
 }
 
-// CameraHealthWorkflow marks a camera whose server went away offline, and
-// online again when it returns, recording both changes.
+// CameraHealthWorkflow marks an inactive camera whose server went away
+// offline, and online again when it returns, recording both changes; an
+// active camera is never probed (its stream decides its health, so one
+// that answers probes but sends no frames does not flap).
 func TestCameraHealthWorkflowOfflineAndBack(t *testing.T) {
 	h := newHarness(t)
 	rdb, _ := testenv.Redis(t)
@@ -271,12 +273,12 @@ func TestCameraHealthWorkflowOfflineAndBack(t *testing.T) {
 	h.startWorker(withoutStreams)
 	srv := testenv.StartCameraServer(t)
 	_, op := h.mustUserToken("oscar", auth.RoleOperator)
-	cam := h.mustCreateCamera(op, map[string]any{"name": "Flaky", "url": srv.URL("/cam1"), "state": "active"})
+	cam := h.mustCreateCamera(op, map[string]any{"name": "Flaky", "url": srv.URL("/cam1"), "state": "inactive"})
 	ctx := context.Background()
 	check := func(want string) contract.CameraHealthWorkflowResult {
 		t.Helper()
-		// As if its stream had not delivered a frame for five minutes.
-		if _, err := h.db.ExecContext(ctx, "UPDATE cameras SET last_seen_at = now() - interval '5 minutes' WHERE last_seen_at IS NOT NULL"); err != nil {
+		// As if it had not been checked for five minutes.
+		if _, err := h.db.ExecContext(ctx, "UPDATE cameras SET last_checked_at = now() - interval '5 minutes' WHERE last_checked_at IS NOT NULL"); err != nil {
 			t.Fatal(err)
 		}
 		run, err := h.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "test-health-" + time.Now().Format("150405.000000"),
@@ -302,8 +304,13 @@ func TestCameraHealthWorkflowOfflineAndBack(t *testing.T) {
 	srv.Start()
 	check("online")
 
-	// A camera whose stream delivered a frame a moment ago is not probed.
-	if _, err := h.db.ExecContext(ctx, "UPDATE cameras SET last_seen_at = now()"); err != nil {
+	// A camera checked a moment ago is not probed again, and an active one
+	// never is.
+	if _, err := h.db.ExecContext(ctx, "UPDATE cameras SET last_checked_at = now()"); err != nil {
+		t.Fatal(err)
+	}
+	active := h.mustCreateCamera(op, map[string]any{"name": "Streams", "url": srv.URL("/cam2"), "state": "maintenance"})
+	if _, err := h.db.ExecContext(ctx, "UPDATE cameras SET state = 'active', health = 'offline', last_checked_at = NULL WHERE id = ?", active.ID); err != nil {
 		t.Fatal(err)
 	}
 	run, err := h.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "test-health-fresh-" + time.Now().Format("150405.000000"),
@@ -313,10 +320,13 @@ func TestCameraHealthWorkflowOfflineAndBack(t *testing.T) {
 	}
 	var fresh contract.CameraHealthWorkflowResult
 	if err := run.Get(ctx, &fresh); err != nil || fresh.Probed != 0 {
-		t.Fatalf("a streaming camera was probed: %+v %v", fresh, err)
+		t.Fatalf("a fresh or active camera was probed: %+v %v", fresh, err)
+	}
+	if c := h.mustGetCamera(op, active.ID); c.Health != "offline" {
+		t.Fatalf("the active camera's health is %q: a probe set it", c.Health)
 	}
 
-	events, err := store.FindCameraEvents(ctx, h.db, cam.ID, 10)
+	events, err := store.FindCameraEvents(ctx, h.db, store.CameraEventFilter{CameraID: cam.ID, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -269,6 +269,7 @@ func (s *Server) updateCamera(ctx context.Context, in *UpdateCameraInput) (*Came
 	if err != nil {
 		return nil, problemFor(err, "camera")
 	}
+	before := *c
 	oldURL, hadCredentials := c.StreamURL, c.Credentials != ""
 	// Stored credentials belong to the host they were given for: a URL to
 	// another scheme, host or port drops them unless they are sent again.
@@ -307,6 +308,11 @@ func (s *Server) updateCamera(ctx context.Context, in *UpdateCameraInput) (*Came
 	}
 	if err := store.UpdateCamera(ctx, s.db, c); err != nil {
 		return nil, problemFor(err, "camera", cameraNamed(spec.Name))
+	}
+	if msg := changedFields(&before, c); msg != "" {
+		if err := store.RecordCameraEvent(ctx, s.db, c.ID, store.CameraEventConfig, "", "", msg, s.now()); err != nil {
+			s.log.WarnContext(ctx, "camera reconfiguration not recorded", slog.String("camera_id", c.ID), slog.String("error", err.Error()))
+		}
 	}
 	if c.State == camera.StateActive {
 		if err := s.streams.Reconfigure(ctx, c.ID); err != nil {

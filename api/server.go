@@ -208,6 +208,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerUsers(v1, s)
 	registerOdoo(v1, s)
 	registerSettings(v1, s)
+	registerCameraEvents(v1, s)
 	registerRoles(v1, s)
 	registerAudit(v1, s)
 	registerCameras(v1, s)

@@ -131,7 +131,7 @@ func TestStreamMarksCameraOfflineAndBackOnline(t *testing.T) {
 // change from → to.
 func mustHealthEvent(t *testing.T, h *harness, cameraID, from, to string) {
 	t.Helper()
-	evs, err := store.FindCameraEvents(context.Background(), h.db, cameraID, 1)
+	evs, err := store.FindCameraEvents(context.Background(), h.db, store.CameraEventFilter{CameraID: cameraID, Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

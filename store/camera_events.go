@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -73,22 +74,62 @@ func insertCameraEvent(ctx context.Context, db bun.IDB, cameraID, kind, from, to
 	return nil
 }
 
-// FindCameraEvents returns a camera's latest events, newest first.
-func FindCameraEvents(ctx context.Context, db bun.IDB, cameraID string, limit int) ([]CameraEvent, error) {
+// Camera event kinds.
+const (
+	CameraEventHealth = "health" // online, offline, error (FromValue → ToValue)
+	CameraEventState  = "state"  // active, inactive, maintenance
+	CameraEventConfig = "config" // the configuration was changed (Message lists what)
+)
+
+// RecordCameraEvent stores one event of a camera.
+func RecordCameraEvent(ctx context.Context, db bun.IDB, cameraID, kind, from, to, message string, now time.Time) error {
+	return insertCameraEvent(ctx, db, cameraID, kind, from, to, message, now)
+}
+
+// CameraEventFilter selects a camera's events, newest first.
+type CameraEventFilter struct {
+	CameraID     string
+	Kind         string
+	Since, Until *time.Time
+	After        *Cursor // Time: occurred_at, ID: the event's id
+	Limit        int
+}
+
+// FindCameraEvents returns a camera's events, newest first, after the
+// cursor.
+func FindCameraEvents(ctx context.Context, db bun.IDB, f CameraEventFilter) ([]CameraEvent, error) {
 	var evs []CameraEvent
-	if err := db.NewSelect().Model(&evs).Where("camera_id = ?", cameraID).
-		Order("occurred_at DESC", "id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+	q := db.NewSelect().Model(&evs).Where("camera_id = ?", f.CameraID)
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Since != nil {
+		q = q.Where("occurred_at >= ?", *f.Since)
+	}
+	if f.Until != nil {
+		q = q.Where("occurred_at < ?", *f.Until)
+	}
+	if f.After != nil {
+		id, err := strconv.ParseInt(f.After.ID, 10, 64)
+		if err != nil || f.After.Time.IsZero() {
+			return nil, ErrBadCursor
+		}
+		q = q.Where("(occurred_at, id) < (?, ?)", f.After.Time, id)
+	}
+	if err := q.Order("occurred_at DESC", "id DESC").Limit(int64(f.Limit)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: camera events: %w", err)
 	}
 	return evs, nil
 }
 
-// CamerasToProbe returns the IDs of active cameras not seen since staleBefore
-// (a running stream keeps last_seen_at fresh; a probe is for the others).
+// CamerasToProbe returns the IDs of cameras that are not active (inactive
+// or in maintenance) and not checked since staleBefore. An active camera's
+// health is its stream's: online while frames arrive, offline when they
+// stop, so a camera that answers probes but sends no frames does not flap.
 func CamerasToProbe(ctx context.Context, db bun.IDB, staleBefore time.Time) ([]string, error) {
 	var ids []string
 	if err := db.NewSelect().Model((*Camera)(nil)).Column("id").
-		Where("state = 'active'").Where("(last_seen_at IS NULL OR last_seen_at < ?)", staleBefore).
+		Where("state <> 'active'").Where("(last_checked_at IS NULL OR last_checked_at < ?)", staleBefore).
 		OrderExpr("last_checked_at ASC NULLS FIRST, id").Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("store: cameras to probe: %w", err)
 	}

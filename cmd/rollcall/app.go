@@ -173,7 +173,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 					Live: publisher, Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, live.DefaultWindow, live.DefaultPerCamera),
 					Sampler: cameras, Reporter: d.streams, Writer: writer, Names: activities.NewProfileNames(db, a.log),
 					Stream: activities.StreamSettings{SnapshotFrames: a.cfg.DetectionSnapshots, FrameWidth: a.cfg.StreamFrameWidth,
-						Watchdog: a.cfg.StreamWatchdog, FirstFrame: a.cfg.StreamFirstFrame},
+						Watchdog: a.cfg.StreamWatchdog, FirstFrame: a.cfg.StreamFirstFrame, OfflineGrace: a.cfg.CameraOfflineGrace},
 					ExportPDFMaxRows: a.cfg.Attendance.ExportPDFMaxRows,
 				},
 				AuditRetention: a.cfg.AuditRetention,

@@ -214,7 +214,7 @@ func TestStreamMovesToAnotherWorkerWhenItsWorkerIsKilled(t *testing.T) {
 	require.Zero(t, after.Failures, "failures reset once frames flow")
 
 	// The camera never looked offline, and the new session started once.
-	events, err := store.FindCameraEvents(ctx, db, cam.ID, 10)
+	events, err := store.FindCameraEvents(ctx, db, store.CameraEventFilter{CameraID: cam.ID, Limit: 10})
 	require.NoError(t, err)
 	for _, e := range events {
 		require.NotEqual(t, camera.HealthOffline, e.ToValue, "a lost worker marked the camera offline: %+v", e)

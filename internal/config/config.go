@@ -85,6 +85,9 @@ type Config struct {
 	// StreamFirstFrame is how long a stream session waits for its first
 	// frame (a long key-frame interval delays it).
 	StreamFirstFrame time.Duration
+	// CameraOfflineGrace is how long an active camera's stream may go
+	// without frames before the camera is marked offline.
+	CameraOfflineGrace time.Duration
 	// WorkflowWait bounds how long an API call waits for a workflow it
 	// started (camera probe, snapshot) before answering 504.
 	WorkflowWait time.Duration
@@ -187,6 +190,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		StreamFrameWidth:   e.int("ROLLCALL_STREAM_FRAME_WIDTH", 0),
 		StreamWatchdog:     e.duration("ROLLCALL_STREAM_WATCHDOG", 10*time.Second),
 		StreamFirstFrame:   e.duration("ROLLCALL_STREAM_FIRST_FRAME", 45*time.Second),
+		CameraOfflineGrace: e.duration("ROLLCALL_CAMERA_OFFLINE_GRACE", 30*time.Second),
 		StreamSlots:        e.int("ROLLCALL_STREAM_SLOTS", 100),
 		StreamPlacement:    e.duration("ROLLCALL_STREAM_PLACEMENT_TIMEOUT", 2*time.Minute),
 
@@ -245,6 +249,9 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 	if c.StreamFirstFrame < c.StreamWatchdog || c.StreamFirstFrame > 10*time.Minute {
 		e.fail("ROLLCALL_STREAM_FIRST_FRAME", "must be from ROLLCALL_STREAM_WATCHDOG to 10m")
+	}
+	if c.CameraOfflineGrace < 0 || c.CameraOfflineGrace > time.Hour {
+		e.fail("ROLLCALL_CAMERA_OFFLINE_GRACE", "must be from 0 (at the first failure) to 1h")
 	}
 	if c.WorkflowWait < time.Second || c.WorkflowWait > 110*time.Second {
 		e.fail("ROLLCALL_WORKFLOW_WAIT", "must be between 1s and 110s (the server's write timeout is 2m)")

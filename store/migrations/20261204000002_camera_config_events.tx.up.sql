@@ -1,0 +1,6 @@
+-- Camera events also record configuration changes (PUT /cameras/{id}).
+ALTER TABLE camera_events DROP CONSTRAINT camera_events_kind_check;
+
+--bun:split
+
+ALTER TABLE camera_events ADD CONSTRAINT camera_events_kind_check CHECK (kind IN ('health', 'state', 'config'));
