@@ -74,7 +74,9 @@ func (s *Server) listCameraEvents(ctx context.Context, in *ListCameraEventsInput
 		func(e *store.CameraEvent) CameraEventBody {
 			return CameraEventBody{ID: strconv.FormatInt(e.ID, 10), OccurredAt: e.OccurredAt, Kind: e.Kind, From: e.FromValue, To: e.ToValue, Message: e.Message}
 		},
-		func(e *store.CameraEvent) store.Cursor { return store.Cursor{Time: e.OccurredAt, ID: strconv.FormatInt(e.ID, 10)} })
+		func(e *store.CameraEvent) store.Cursor {
+			return store.Cursor{Time: e.OccurredAt, ID: strconv.FormatInt(e.ID, 10)}
+		})
 	return out, nil
 }
 
