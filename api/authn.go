@@ -61,6 +61,9 @@ func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
 	}
 	if info := infoFrom(hctx.Context()); info != nil {
 		info.Principal = p
+		// Kept in memory for the developer console's in-process calls,
+		// which carry the caller's own token (never logged).
+		info.bearer, _ = bearerToken(hctx.Header("Authorization"))
 	}
 	if !p.Can(perm) {
 		s.writeMiddlewareProblem(hctx, newProblem(http.StatusForbidden, CodeForbidden, "your role does not have permission "+string(perm)))

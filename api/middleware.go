@@ -34,6 +34,10 @@ type requestInfo struct {
 	AuditResourceID string
 	AuditActor      string
 	AuditActorID    string
+	// Console marks a call made by the developer console.
+	Console bool
+	// bearer is the request's access token (for the console's calls).
+	bearer string
 	// AuditBefore and AuditAfter, when a handler sets them, are the
 	// changed resource's state before and after (recorded, redacted, next
 	// to the request).
@@ -61,6 +65,7 @@ func requestContext(proxies proxyPolicy, log *slog.Logger) func(http.Handler) ht
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			info := &requestInfo{
+				Console:   r.Header.Get(consoleHeader) != "",
 				Log:       log,
 				RequestID: r.Header.Get("X-Request-ID"),
 				ClientIP:  proxies.clientIP(r),

@@ -114,6 +114,8 @@ type Server struct {
 	versions    Versions
 	version     string
 	odooHTTP    *http.Client
+	router      http.Handler // the whole API, for the developer console's calls
+	humaAPI     huma.API
 	providers   Providers
 	recent      *live.Recent
 	blobs       Blobs
@@ -199,6 +201,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	hc.CreateHooks = nil // no $schema links in response bodies
 	hc.Transformers = append(hc.Transformers, addRequestID)
 	api := humachi.New(router, hc)
+	s.router, s.humaAPI = router, api
 
 	v1 := huma.NewGroup(api, "/api/v1")
 	v1.UseMiddleware(s.audit, s.authorize)
@@ -209,6 +212,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerOdoo(v1, s)
 	registerSettings(v1, s)
 	registerCameraEvents(v1, s)
+	registerDeveloper(v1, s)
 	registerRoles(v1, s)
 	registerAudit(v1, s)
 	registerCameras(v1, s)
