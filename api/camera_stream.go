@@ -42,6 +42,11 @@ func registerCameraStream(api huma.API, s *Server) {
 		Summary: "Sample a paused camera again", Status: http.StatusAccepted,
 		Desc: "Signals the stream workflow to open the stream again. 409 stream-not-running if the camera is not active."},
 		s.resumeCameraStream)
+	register(api, op{ID: "restart-camera-stream", Method: http.MethodPost, Path: "/cameras/{id}/stream/restart", Tag: "Cameras", Perm: auth.PermCamerasWrite,
+		Summary: "Reopen an active camera's stream now", Status: http.StatusAccepted,
+		Desc: "Signals the stream workflow to close and reopen the stream at once (a failure's backoff is skipped); starts the workflow if it is not running. " +
+			"409 stream-not-running if the camera is not active."},
+		s.restartCameraStream)
 }
 
 func (s *Server) getCameraStream(ctx context.Context, in *CameraIDInput) (*CameraStreamOutput, error) {
@@ -67,6 +72,15 @@ func (s *Server) pauseCameraStream(ctx context.Context, in *CameraIDInput) (*Cam
 
 func (s *Server) resumeCameraStream(ctx context.Context, in *CameraIDInput) (*CameraStreamOutput, error) {
 	return s.signalCameraStream(ctx, in.ID, s.streams.Resume)
+}
+
+func (s *Server) restartCameraStream(ctx context.Context, in *CameraIDInput) (*CameraStreamOutput, error) {
+	return s.signalCameraStream(ctx, in.ID, func(ctx context.Context, id string) error {
+		if _, err := s.streams.Status(ctx, id); errors.Is(err, rctemporal.ErrStreamNotRunning) {
+			return s.streams.Start(ctx, id)
+		}
+		return s.streams.Reconfigure(ctx, id)
+	})
 }
 
 func (s *Server) signalCameraStream(ctx context.Context, id string, signal func(context.Context, string) error) (*CameraStreamOutput, error) {
