@@ -61,14 +61,8 @@ func (s *Server) listAudit(ctx context.Context, in *ListAuditInput) (*AuditListO
 		return nil, err
 	}
 	f := store.AuditFilter{UserID: in.UserID, Resource: in.Resource, Action: in.Action, After: after, Limit: in.Limit + 1}
-	if !in.Since.IsZero() {
-		f.Since = &in.Since
-	}
-	if !in.Until.IsZero() {
-		f.Until = &in.Until
-	}
-	if f.Since != nil && f.Until != nil && !f.Until.After(*f.Since) {
-		return nil, fieldError("query.until", "must be after since", in.Until)
+	if f.Since, f.Until, err = timeRange(in.Since, in.Until); err != nil {
+		return nil, err
 	}
 	rows, err := store.FindAudit(ctx, s.db, f)
 	if err != nil {

@@ -52,18 +52,12 @@ func (s *Server) listCameraEvents(ctx context.Context, in *ListCameraEventsInput
 	if err != nil {
 		return nil, err
 	}
-	if !in.Since.IsZero() && !in.Until.IsZero() && !in.Until.After(in.Since) {
-		return nil, fieldError("query.until", "must be after since", in.Until)
+	f := store.CameraEventFilter{CameraID: in.ID, Kind: in.Kind, After: after, Limit: in.Limit + 1}
+	if f.Since, f.Until, err = timeRange(in.Since, in.Until); err != nil {
+		return nil, err
 	}
 	if _, err := store.FindCameraByID(ctx, s.db, in.ID); err != nil {
 		return nil, problemFor(err, "camera")
-	}
-	f := store.CameraEventFilter{CameraID: in.ID, Kind: in.Kind, After: after, Limit: in.Limit + 1}
-	if !in.Since.IsZero() {
-		f.Since = &in.Since
-	}
-	if !in.Until.IsZero() {
-		f.Until = &in.Until
 	}
 	evs, err := store.FindCameraEvents(ctx, s.db, f)
 	if err != nil {

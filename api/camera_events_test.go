@@ -42,5 +42,7 @@ func TestCameraEvents(t *testing.T) {
 		h.as(viewer, "GET", base+"/events?limit=1&cursor="+next, nil))
 	h.check(t, scenario{Name: "bad cursor", WantStatus: 422, WantContains: []string{"query.cursor"}},
 		h.as(viewer, "GET", base+"/events?cursor=nope", nil))
+	h.check(t, scenario{Name: "reversed range", WantStatus: 422, WantContains: []string{"query.until"}},
+		h.as(viewer, "GET", base+"/events?since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z", nil))
 	h.check(t, scenario{Name: "unknown camera", WantStatus: 404}, h.as(viewer, "GET", "/api/v1/cameras/"+uuid.NewString()+"/events", nil))
 }

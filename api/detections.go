@@ -199,11 +199,8 @@ func (s *Server) listDetectionEvents(ctx context.Context, in *ListDetectionEvent
 		return nil, err
 	}
 	f := store.DetectionEventFilter{CameraID: in.CameraID, Kind: in.Kind, Level: in.Level, After: after, Limit: in.Limit + 1}
-	if !in.Since.IsZero() {
-		f.Since = &in.Since
-	}
-	if !in.Until.IsZero() {
-		f.Until = &in.Until
+	if f.Since, f.Until, err = timeRange(in.Since, in.Until); err != nil {
+		return nil, err
 	}
 	evs, err := store.FindDetectionEvents(ctx, s.db, f)
 	if err != nil {
