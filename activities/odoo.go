@@ -24,18 +24,12 @@ func (a *Activities) odooClient(ctx context.Context) (*odoo.Client, *store.OdooC
 	if err != nil {
 		return nil, nil, err
 	}
-	if cfg.URL == "" || cfg.Database == "" || cfg.APIKey == "" {
-		return nil, cfg, temporal.NewNonRetryableApplicationError("the Odoo connection is not configured (URL, database and API key)", contract.ErrTypeOdooNotConfigured, nil)
+	var box odoo.Opener
+	if a.Secrets != nil {
+		box = a.Secrets
 	}
-	if a.Secrets == nil {
-		return nil, cfg, temporal.NewNonRetryableApplicationError("no encryption key to read the Odoo API key", contract.ErrTypeOdooNotConfigured, nil)
-	}
-	key, err := a.Secrets.Open(cfg.APIKey, odoo.APIKeyAAD)
-	if err != nil {
-		return nil, cfg, temporal.NewNonRetryableApplicationError("the stored Odoo API key cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?); enter it again", contract.ErrTypeOdooNotConfigured, nil)
-	}
-	c, err := odoo.New(odoo.Config{URL: cfg.URL, Database: cfg.Database, Login: cfg.Login, APIKey: string(key),
-		Protocol: cfg.Protocol, HTTP: a.OdooHTTP})
+	c, err := odoo.NewFromSealed(odoo.Config{URL: cfg.URL, Database: cfg.Database, Login: cfg.Login, APIKey: cfg.APIKey,
+		Protocol: cfg.Protocol, HTTP: a.OdooHTTP}, box)
 	if err != nil {
 		return nil, cfg, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeOdooNotConfigured, nil)
 	}
@@ -64,7 +58,7 @@ func odooFailure(err error) error {
 func (a *Activities) BeginOdooRun(ctx context.Context, in contract.OdooSyncInput) (contract.OdooRunStart, error) {
 	now := a.now()
 	runID := in.RunID
-	if in.Trigger == store.OdooTriggerSchedule {
+	if in.Trigger == contract.OdooTriggerSchedule {
 		cfg, err := store.GetOdooConfig(ctx, a.DB)
 		if err != nil {
 			return contract.OdooRunStart{}, err
@@ -73,7 +67,7 @@ func (a *Activities) BeginOdooRun(ctx context.Context, in contract.OdooSyncInput
 			return contract.OdooRunStart{Skip: true}, nil
 		}
 		last, err := store.LastOdooRun(ctx, a.DB)
-		if err == nil && last.Trigger == store.OdooTriggerSchedule && now.Sub(last.StartedAt) < time.Duration(cfg.IntervalSeconds)*time.Second-5*time.Second {
+		if err == nil && last.Trigger == contract.OdooTriggerSchedule && now.Sub(last.StartedAt) < time.Duration(cfg.IntervalSeconds)*time.Second-5*time.Second {
 			return contract.OdooRunStart{Skip: true}, nil
 		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return contract.OdooRunStart{}, err

@@ -75,7 +75,7 @@ func (f *odooFixture) log(code, direction string, at time.Time) string {
 func (f *odooFixture) run(retries int) (contract.OdooRunTotals, error) {
 	f.t.Helper()
 	ctx := context.Background()
-	start, err := f.a.BeginOdooRun(ctx, contract.OdooSyncInput{RunID: uuid.NewString(), Trigger: store.OdooTriggerManual})
+	start, err := f.a.BeginOdooRun(ctx, contract.OdooSyncInput{RunID: uuid.NewString(), Trigger: contract.OdooTriggerManual})
 	require.NoError(f.t, err)
 	var total contract.OdooRunTotals
 	var after *contract.OdooCursor

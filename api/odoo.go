@@ -260,28 +260,29 @@ func (s *Server) putOdooConfig(ctx context.Context, in *PutOdooConfigInput) (*Od
 }
 
 // odooClient builds a client of the stored connection.
-func (s *Server) odooClient(ctx context.Context) (*odoo.Client, *store.OdooConfig, error) {
+func (s *Server) odooClient(ctx context.Context) (*odoo.Client, error) {
 	c, err := store.GetOdooConfig(ctx, s.db)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if c.URL == "" || c.Database == "" || c.APIKey == "" {
-		return nil, c, newProblem(http.StatusConflict, CodeOdooNotConfigured, "configure the Odoo URL, database and API key first (PUT /odoo/config)")
+	oc, err := odoo.NewFromSealed(odoo.Config{URL: c.URL, Database: c.Database, Login: c.Login, APIKey: c.APIKey, Protocol: c.Protocol,
+		Timeout: 15 * time.Second, HTTP: s.odooHTTP}, s.secrets)
+	switch {
+	case errors.Is(err, odoo.ErrNotConfigured):
+		return nil, odooNotConfigured()
+	case errors.Is(err, odoo.ErrKeyUnreadable):
+		return nil, newProblem(http.StatusConflict, CodeCredentials, err.Error())
 	}
-	key, err := s.secrets.Open(c.APIKey, odoo.APIKeyAAD)
-	if err != nil {
-		return nil, c, newProblem(http.StatusConflict, CodeCredentials, "the stored Odoo API key cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?); enter it again")
-	}
-	oc, err := odoo.New(odoo.Config{URL: c.URL, Database: c.Database, Login: c.Login, APIKey: string(key), Protocol: c.Protocol,
-		Timeout: 15 * time.Second, HTTP: s.odooHTTP})
-	if err != nil {
-		return nil, c, err
-	}
-	return oc, c, nil
+	return oc, err
+}
+
+// odooNotConfigured answers what needs a configured connection.
+func odooNotConfigured() *Problem {
+	return newProblem(http.StatusConflict, CodeOdooNotConfigured, "configure the Odoo URL, database and API key first (PUT /odoo/config)")
 }
 
 func (s *Server) testOdoo(ctx context.Context, _ *struct{}) (*OdooTestOutput, error) {
-	oc, _, err := s.odooClient(ctx)
+	oc, err := s.odooClient(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +343,7 @@ func (s *Server) startOdooSync(ctx context.Context, in *OdooSyncInputBody) (*Odo
 	if !b.From.IsZero() && !b.To.IsZero() && !b.To.After(b.From) {
 		return nil, fieldError("body.to", "must be after from", b.To)
 	}
-	run := contract.OdooSyncInput{Trigger: store.OdooTriggerManual, OnlyFailed: b.OnlyFailed, PersonID: b.PersonID}
+	run := contract.OdooSyncInput{Trigger: contract.OdooTriggerManual, OnlyFailed: b.OnlyFailed, PersonID: b.PersonID}
 	if !b.From.IsZero() {
 		run.From = &b.From
 	}
@@ -369,7 +370,7 @@ func (s *Server) startOdooRun(ctx context.Context, run contract.OdooSyncInput, r
 		return nil, err
 	}
 	if c.URL == "" || c.Database == "" || c.APIKey == "" {
-		return nil, newProblem(http.StatusConflict, CodeOdooNotConfigured, "configure the Odoo URL, database and API key first (PUT /odoo/config)")
+		return nil, odooNotConfigured()
 	}
 	run.RunID = uuid.NewString()
 	info := infoFrom(ctx)
@@ -435,7 +436,7 @@ func (s *Server) odooStatus(ctx context.Context, _ *struct{}) (*OdooStatusOutput
 	}
 	if c.Enabled {
 		next := s.now().UTC().Truncate(time.Minute).Add(time.Minute)
-		if last != nil && last.Trigger == store.OdooTriggerSchedule {
+		if last != nil && last.Trigger == contract.OdooTriggerSchedule {
 			if due := last.StartedAt.Add(time.Duration(c.IntervalSeconds) * time.Second); due.After(next) {
 				next = due.Truncate(time.Minute).Add(time.Minute)
 			}
@@ -490,7 +491,7 @@ func (s *Server) retryOdooLog(ctx context.Context, in *OdooRetryInput) (*OdooSyn
 	if err != nil {
 		return nil, err
 	}
-	run := contract.OdooSyncInput{Trigger: store.OdooTriggerRetry}
+	run := contract.OdooSyncInput{Trigger: contract.OdooTriggerRetry}
 	if l.FaceProfileID != nil {
 		run.PersonID = *l.FaceProfileID
 	}

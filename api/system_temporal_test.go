@@ -2,14 +2,17 @@ package api_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/testenv"
 	rctemporal "github.com/rollcall/rollcall/temporal"
+	"github.com/rollcall/rollcall/workflows"
 )
 
 // Pausing, triggering and unpausing a schedule through the API is
@@ -66,8 +69,27 @@ func TestSystemSchedules(t *testing.T) {
 		t.Fatalf("Temporal: still paused (%v)", err)
 	}
 
-	h.check(t, scenario{Name: "workflows", WantStatus: 200, WantContains: []string{`"items":`}},
-		h.as(viewer, "GET", "/api/v1/system/workflows?type=CleanupWorkflow&status=running", nil))
+	// A run no worker polls stays running, and is listed by its type.
+	stuck, err := h.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "test-listed-" + time.Now().Format("150405.000000"),
+		TaskQueue: "rollcall-test-unpolled"}, workflows.CleanupWorkflow, contract.CleanupWorkflowInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.temporal.TerminateWorkflow(context.Background(), stuck.GetID(), "", "test over") })
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		res := h.as(viewer, "GET", "/api/v1/system/workflows?type=CleanupWorkflow&status=running", nil)
+		if strings.Contains(res.Body.String(), `"workflowId":"`+stuck.GetID()+`"`) && strings.Contains(res.Body.String(), `"status":"running"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the running workflow is not listed: %s", res.Body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if body := h.as(viewer, "GET", "/api/v1/system/workflows?type=OdooSyncWorkflow&status=running", nil).Body.String(); strings.Contains(body, stuck.GetID()) {
+		t.Fatalf("the type filter let another type through: %s", body)
+	}
 	h.check(t, scenario{Name: "failed workflows", WantStatus: 200, WantContains: []string{`"items":`}},
 		h.as(viewer, "GET", "/api/v1/system/workflows?status=failed", nil))
 	h.check(t, scenario{Name: "not a type of ours", WantStatus: 422, WantContains: []string{"query.type"}},

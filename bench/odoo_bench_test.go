@@ -75,7 +75,7 @@ func BenchmarkOdooSync(b *testing.B) {
 		srv.SetDelay(20 * time.Millisecond)
 		a := &activities.Activities{DB: db, Log: slog.New(slog.DiscardHandler), Secrets: box}
 		runID := uuid.NewString()
-		if _, err := a.BeginOdooRun(ctx, contract.OdooSyncInput{RunID: runID, Trigger: store.OdooTriggerManual}); err != nil {
+		if _, err := a.BeginOdooRun(ctx, contract.OdooSyncInput{RunID: runID, Trigger: contract.OdooTriggerManual}); err != nil {
 			b.Fatal(err)
 		}
 		t0 := time.Now()

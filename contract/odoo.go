@@ -2,6 +2,18 @@ package contract
 
 import "time"
 
+// Odoo sync run statuses (the status of store.OdooRun) and triggers.
+const (
+	OdooRunRunning   = "running"
+	OdooRunSucceeded = "succeeded"
+	OdooRunPartial   = "partial" // some records failed
+	OdooRunFailed    = "failed"  // the run stopped (Odoo refused the credentials, …)
+
+	OdooTriggerSchedule = "schedule"
+	OdooTriggerManual   = "manual"
+	OdooTriggerRetry    = "retry"
+)
+
 // OdooSyncInput starts an Odoo sync run. A scheduled run (RunID empty)
 // first checks that the sync is enabled and due.
 type OdooSyncInput struct {

@@ -8,6 +8,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"github.com/rollcall/rollcall/contract"
 )
 
 // Odoo employee matching: which hr.employee field a person is found by.
@@ -53,18 +55,6 @@ func SaveOdooConfig(ctx context.Context, db bun.IDB, c *OdooConfig) error {
 	return nil
 }
 
-// Odoo sync run statuses and triggers.
-const (
-	OdooRunRunning   = "running"
-	OdooRunSucceeded = "succeeded"
-	OdooRunPartial   = "partial" // some records failed
-	OdooRunFailed    = "failed"  // the run stopped (Odoo refused the credentials, …)
-
-	OdooTriggerSchedule = "schedule"
-	OdooTriggerManual   = "manual"
-	OdooTriggerRetry    = "retry"
-)
-
 // OdooRun is one sync run.
 type OdooRun struct {
 	bun.BaseModel `bun:"table:odoo_sync_runs"`
@@ -98,7 +88,7 @@ type OdooItem struct {
 // StartOdooRun records a run (idempotently: a retried start keeps the row).
 func StartOdooRun(ctx context.Context, db bun.IDB, r *OdooRun) error {
 	if r.Status == "" {
-		r.Status = OdooRunRunning
+		r.Status = contract.OdooRunRunning
 	}
 	if r.Missing == nil {
 		r.Missing = []string{}

@@ -130,7 +130,7 @@ func Schedules(o WorkerOptions) []Schedule {
 			Every:      time.Minute,
 			Workflow:   workflows.OdooSyncWorkflow,
 			WorkflowID: workflows.OdooSyncScheduledWorkflowID,
-			Args:       []any{contract.OdooSyncInput{Trigger: "schedule", SearchAttributes: o.SearchAttributes}},
+			Args:       []any{contract.OdooSyncInput{Trigger: contract.OdooTriggerSchedule, SearchAttributes: o.SearchAttributes}},
 			TaskQueue:  TaskQueueDefault,
 			Note:       "Rollcall: push attendance to Odoo HR when the sync is enabled and its interval has passed (PUT /api/v1/odoo/config)",
 		},

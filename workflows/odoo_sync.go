@@ -34,13 +34,6 @@ func OdooSearchAttributes() []temporal.SearchAttributeKey {
 // odooBatchesPerRun bounds a run's history: a longer run goes on as new.
 const odooBatchesPerRun = 500
 
-// Odoo sync run statuses (store.OdooRun*).
-const (
-	odooRunSucceeded = "succeeded"
-	odooRunPartial   = "partial"
-	odooRunFailed    = "failed"
-)
-
 // odooBatchRetry retries a batch while Odoo is down or busy: quickly at
 // first, then every 5 minutes, for up to a day. Refused credentials and a
 // missing configuration are not retried.
@@ -95,16 +88,16 @@ func OdooSyncWorkflow(ctx workflow.Context, in contract.OdooSyncInput) (contract
 		err := workflow.ExecuteActivity(batch, a.SyncOdooBatch, contract.OdooBatchInput{RunID: in.RunID, OnlyFailed: in.OnlyFailed,
 			PersonID: in.PersonID, From: in.From, To: in.To, After: after}).Get(ctx, &b)
 		if err != nil {
-			res.Status = odooRunFailed
+			res.Status = contract.OdooRunFailed
 			if in.SearchAttributes {
-				_ = workflow.UpsertTypedSearchAttributes(ctx, SearchSyncOutcome.ValueSet(odooRunFailed))
+				_ = workflow.UpsertTypedSearchAttributes(ctx, SearchSyncOutcome.ValueSet(contract.OdooRunFailed))
 			}
 			msg := err.Error()
 			var appErr *temporal.ApplicationError
 			if errors.As(err, &appErr) {
 				msg = appErr.Message()
 			}
-			_ = workflow.ExecuteActivity(short, a.FinishOdooRun, contract.OdooFinishInput{RunID: in.RunID, Status: odooRunFailed,
+			_ = workflow.ExecuteActivity(short, a.FinishOdooRun, contract.OdooFinishInput{RunID: in.RunID, Status: contract.OdooRunFailed,
 				Error: msg, Missing: res.Missing}).Get(ctx, nil)
 			return res, err
 		}
@@ -126,9 +119,9 @@ func OdooSyncWorkflow(ctx workflow.Context, in contract.OdooSyncInput) (contract
 		}
 		after = b.Next
 	}
-	res.Status = odooRunSucceeded
+	res.Status = contract.OdooRunSucceeded
 	if res.Failed > 0 {
-		res.Status = odooRunPartial
+		res.Status = contract.OdooRunPartial
 	}
 	if in.SearchAttributes {
 		upd := []temporal.SearchAttributeUpdate{SearchSyncOutcome.ValueSet(res.Status)}

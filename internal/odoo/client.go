@@ -364,3 +364,33 @@ func cmpOr(a, b string) string {
 
 // APIKeyAAD binds a sealed Odoo API key to its use (internal/secrets).
 const APIKeyAAD = "odoo.api_key"
+
+// Errors of NewFromSealed.
+var (
+	ErrNotConfigured = errors.New("odoo: the connection is not configured (URL, database and API key)")
+	ErrKeyUnreadable = errors.New("odoo: the stored API key cannot be decrypted (was ROLLCALL_ENCRYPTION_KEY changed?); enter it again")
+)
+
+// Opener opens a sealed secret (internal/secrets.Box).
+type Opener interface {
+	Open(sealed, aad string) ([]byte, error)
+}
+
+// NewFromSealed builds a client of a stored connection whose API key was
+// sealed with APIKeyAAD: ErrNotConfigured when the URL, database or key is
+// missing, ErrKeyUnreadable when the key cannot be opened. cfg.APIKey is
+// the sealed key.
+func NewFromSealed(cfg Config, box Opener) (*Client, error) {
+	if cfg.URL == "" || cfg.Database == "" || cfg.APIKey == "" {
+		return nil, ErrNotConfigured
+	}
+	if box == nil {
+		return nil, ErrKeyUnreadable
+	}
+	key, err := box.Open(cfg.APIKey, APIKeyAAD)
+	if err != nil {
+		return nil, ErrKeyUnreadable
+	}
+	cfg.APIKey = string(key)
+	return New(cfg)
+}

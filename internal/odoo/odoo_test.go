@@ -195,3 +195,26 @@ func TestProtocolByVersion(t *testing.T) {
 		}
 	}
 }
+
+type fakeBox map[string]string
+
+func (b fakeBox) Open(sealed, aad string) ([]byte, error) {
+	if v, ok := b[sealed+"|"+aad]; ok {
+		return []byte(v), nil
+	}
+	return nil, errors.New("cannot open")
+}
+
+func TestNewFromSealed(t *testing.T) {
+	box := fakeBox{"sealed|" + APIKeyAAD: "k"}
+	if _, err := NewFromSealed(Config{URL: "https://odoo.example.com", Database: "db"}, box); !errors.Is(err, ErrNotConfigured) {
+		t.Fatalf("no key: %v", err)
+	}
+	if _, err := NewFromSealed(Config{URL: "https://odoo.example.com", Database: "db", APIKey: "other"}, box); !errors.Is(err, ErrKeyUnreadable) {
+		t.Fatalf("unreadable key: %v", err)
+	}
+	c, err := NewFromSealed(Config{URL: "https://odoo.example.com", Database: "db", APIKey: "sealed"}, box)
+	if err != nil || c.cfg.APIKey != "k" {
+		t.Fatalf("opened: %v", err)
+	}
+}
