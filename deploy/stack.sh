@@ -31,6 +31,7 @@ source "$LIB_DIR/services.sh"
 cmd_up() {
 	local t0=$SECONDS
 	cmd_install
+	reserve_ports
 	start_pg
 	start_redis
 	start_minio

@@ -3,6 +3,8 @@
 package deploy
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,5 +89,71 @@ echo "UNEXPECTED: wait_up returned"`)
 	}
 	if took := time.Since(start); took > 15*time.Second {
 		t.Fatalf("the exit was noticed after %v, want at once (well before the 60 s timeout)", took)
+	}
+}
+
+// TestEnsurePortFreeWaitsForAClientsLocalPort: the stack's fixed ports lie in
+// the kernel's ephemeral range, and a fresh start-up once lost the camera's
+// port to a client connection that happened to use it as its local port
+// (GStreamer's RTSP server then said "cannot listen" and exited). The check
+// before a start now waits until no socket uses the port locally.
+func TestEnsurePortFreeWaitsForAClientsLocalPort(t *testing.T) {
+	if _, err := exec.LookPath("ss"); err != nil {
+		t.Skip("ss (iproute2) is not installed; stack.sh installs it")
+	}
+	server, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	go func() {
+		for {
+			c, err := server.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	// A client whose local port is the port a service wants.
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := probe.Addr().(*net.TCPAddr).Port
+	probe.Close()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}}
+	client, err := d.Dial("tcp", server.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const hold = 1500 * time.Millisecond
+	time.AfterFunc(hold, func() {
+		// Reset rather than close, so no TIME-WAIT outlives the test's hold.
+		_ = client.(*net.TCPConn).SetLinger(0)
+		_ = client.Close()
+	})
+	start := time.Now()
+	out, err := runStackLib(t, fmt.Sprintf(`ensure_port_free svc %d && echo FREE`, port))
+	took := time.Since(start)
+	if err != nil || !strings.Contains(out, "FREE") {
+		t.Fatalf("ensure_port_free did not return once the port was released: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "held by a client connection") || took < hold {
+		t.Fatalf("ensure_port_free returned after %v without waiting for the client holding port %d:\n%s", took, port, out)
+	}
+}
+
+func TestReservedIn(t *testing.T) {
+	out, err := runStackLib(t, `for p in 55432 57233 57234 57235 1; do
+	if reserved_in "$p" "55432,57233-57234,58554"; then echo "$p in"; else echo "$p out"; fi
+done
+reserved_in 80 "" && echo "empty in" || echo "empty out"`)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := "55432 in\n57233 in\n57234 in\n57235 out\n1 out\nempty out\n"
+	if out != want {
+		t.Fatalf("reserved_in:\n%s\nwant:\n%s", out, want)
 	}
 }

@@ -129,7 +129,58 @@ is_running() {
 # ensure_port_free SVC PORT: fail early if a foreign process holds the port.
 ensure_port_free() {
 	port_open "$2" && die "$1: port $HOST:$2 is already in use by another process (not started by this script; state dir $STATE_DIR)"
+	# The stack's fixed ports lie in Linux's ephemeral range (32768-60999), so
+	# an open client connection may hold one as its local port, and a server
+	# then fails to bind it (the camera said "cannot listen" on a fresh
+	# start-up while a connection to PostgreSQL used 58554). Wait it out.
+	# TIME-WAIT remains do not count: every service binds with SO_REUSEADDR.
+	if port_held "$2"; then
+		info "$1: port $2 is held by a client connection's local end; waiting for it to close"
+		wait_for 75 port_not_held "$2" || die "$1: port $HOST:$2 still held by a connection after 75s: $(ss -Htan "sport = :$2" 2>/dev/null | head -3)"
+	fi
 	return 0
+}
+
+# port_held PORT: some TCP socket other than a TIME-WAIT remain (a client's
+# local end, say) uses PORT locally. Without ss (iproute2), nothing can be seen: false.
+port_held() {
+	command -v ss >/dev/null 2>&1 || return 1
+	[[ -n $(ss -Htan exclude time-wait "sport = :$1" 2>/dev/null) ]]
+}
+
+port_not_held() { ! port_held "$1"; }
+
+# reserve_ports keeps the kernel from handing the stack's fixed ports to
+# client connections as their local ports (net.ipv4.ip_local_reserved_ports;
+# needs root, and adds to what is reserved already). Without it a service's
+# start-up can lose its port to a passing connection.
+reserve_ports() {
+	local f=/proc/sys/net/ipv4/ip_local_reserved_ports
+	local want="$PG_PORT,$REDIS_PORT,$MINIO_PORT,$MINIO_CONSOLE_PORT,$TEMPORAL_PORT,$TEMPORAL_UI_PORT,$TEMPORAL_HTTP_PORT,$TEMPORAL_METRICS_PORT,$RTSP_PORT"
+	[[ -r $f ]] || return 0
+	local have
+	have=$(<"$f")
+	local p missing=
+	for p in ${want//,/ }; do
+		reserved_in "$p" "$have" || missing+=${missing:+,}$p
+	done
+	[[ -z $missing ]] && return 0
+	if [[ -w $f ]] && printf '%s\n' "${have:+$have,}$missing" >"$f" 2>/dev/null; then
+		info "reserved ports $missing against ephemeral use (net.ipv4.ip_local_reserved_ports)"
+	else
+		info "note: ports $missing are in the ephemeral range and not reserved; as root, stack.sh reserves them (sysctl net.ipv4.ip_local_reserved_ports)"
+	fi
+}
+
+# reserved_in PORT LIST: PORT is in a comma-separated list of ports and
+# ranges (the kernel's ip_local_reserved_ports format).
+reserved_in() {
+	local item lo hi
+	for item in ${2//,/ }; do
+		lo=${item%-*} hi=${item#*-}
+		((lo <= $1 && $1 <= hi)) && return 0
+	done
+	return 1
 }
 
 # spawn SVC CMD...: start CMD detached (own session, immune to hangups),

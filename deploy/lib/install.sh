@@ -7,7 +7,7 @@ APT_PACKAGES=(
 	postgresql redis-server ffmpeg curl
 	gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 	gstreamer1.0-plugins-ugly gstreamer1.0-tools python3-gi
-	wrk poppler-utils
+	wrk poppler-utils iproute2
 )
 
 apt_installed() {

@@ -27,9 +27,20 @@ func sampleFor(r Runner, in Input, o SampleOptions, d time.Duration) ([]Frame, e
 	var frames []Frame
 	err := r.Sample(ctx, in, o, func(f Frame) { frames = append(frames, f) })
 	if err != ctx.Err() {
-		return frames, fmt.Errorf("err = %v, want the context's %v", err, ctx.Err())
+		return frames, fmt.Errorf("err = %v, want the context's %v%s", err, ctx.Err(), said(err))
 	}
 	return frames, nil
+}
+
+// said is what FFmpeg printed for a failed run, for a test's message: the
+// error's text alone ("could not be read") does not tell a flaky server from
+// a broken sampler.
+func said(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Detail != "" {
+		return fmt.Sprintf(" (code %s; FFmpeg said: %s)", Code(err), e.Detail)
+	}
+	return ""
 }
 
 // sampleAfterFirst samples until d after the first frame and returns the
