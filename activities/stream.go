@@ -115,6 +115,14 @@ func (a *Activities) StreamCamera(ctx context.Context, in contract.StreamCameraI
 		Watchdog:   max(set.Watchdog, time.Duration(3*float64(time.Second)/fps)),
 		FirstFrame: set.FirstFrame,
 	}
+	if s.keyframes {
+		// Decoding key frames only, FFmpeg holds the first picture of a
+		// camera joined mid-GOP until it has the stream's parameters and
+		// the next key frame: with a long key-frame interval that outlasts
+		// any first-frame deadline. A camera that shows nothing within the
+		// watchdog is read with every frame decoded instead (run).
+		opts.FirstFrame = opts.Watchdog
+	}
 	return s.run(ctx, fin, opts)
 }
 
@@ -212,17 +220,17 @@ func (s *stream) run(actx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleO
 		s.mu.Lock()
 		s.stopSampler = stopSampler
 		s.mu.Unlock()
-		readBefore := s.report().Counters.FramesRead
 		err = s.a.Sampler.Sample(sctx, fin, opts, s.onFrame)
 		stopSampler(nil)
 		if ctx.Err() != nil {
 			break
 		}
 		// Decoding key frames only, a camera with a long key-frame interval
-		// (30 s and more) goes quiet between key frames after the first:
-		// that is not a stall, decode every frame instead.
+		// (30 s and more) goes quiet between key frames, or shows no first
+		// picture within the watchdog: that is not a stall, decode every
+		// frame instead.
 		sparse := errors.Is(context.Cause(sctx), errSparseKeyframes)
-		if !sparse && opts.KeyframesOnly && errors.Is(err, ffmpeg.ErrTimeout) && s.report().Counters.FramesRead > readBefore {
+		if !sparse && opts.KeyframesOnly && ffmpeg.IsNoFrame(err) {
 			sparse = true
 			s.mu.Lock()
 			s.keyframes = false
@@ -233,7 +241,7 @@ func (s *stream) run(actx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleO
 		}
 		// The camera sends key frames less often than it is sampled:
 		// decode every frame instead (it costs more CPU).
-		opts.KeyframesOnly = false
+		opts.KeyframesOnly, opts.FirstFrame = false, s.set.FirstFrame
 		r := s.report()
 		s.a.pipelineEvent(ctx, s.cameraID, s.a.now().UTC(), "keyframes_sparse", "info",
 			"the camera sends key frames less often than it is sampled; decoding every frame",
@@ -362,6 +370,9 @@ func (s *stream) recognize(ctx context.Context, f ffmpeg.Frame) {
 	s.count(func(c *contract.StreamCounters) { c.Faces += uint64(len(rows)); c.Known += uint64(known) })
 	s.a.showLive(ctx, s.cameraID, at, rows, labels)
 	s.a.Writer.Add(rows)
+	if unknown := len(rows) - known; unknown > 0 {
+		s.a.unknownFaces(ctx, s.cameraID, unknown, at)
+	}
 }
 
 func (s *stream) providerFailed(msg string) {

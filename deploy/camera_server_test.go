@@ -69,7 +69,9 @@ func startCameraServer(t *testing.T) (string, <-chan struct{}, *bytes.Buffer) {
 func TestCameraServerServesClientsThatComeAndGo(t *testing.T) {
 	base, exited, log := startCameraServer(t)
 	url := base + "/cam2"
-	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Second)
+	// The reader reads 10 s of video; a loaded machine may take a while
+	// to start it.
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 
 	var wg sync.WaitGroup

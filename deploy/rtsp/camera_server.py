@@ -52,9 +52,8 @@ import time
 import gi
 
 gi.require_version("Gst", "1.0")
-gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 ENCODER = (
     "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={gop} "
@@ -145,19 +144,12 @@ def build_server(args, mounts):
     server.set_auth(auth)
 
     mount_points = server.get_mount_points()
-    factories = {}
     for mount in mounts:
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch_line(mount))
         factory.set_shared(True)
-        # Not seekable, as a camera is not: FFmpeg's PLAY asks for
-        # "Range: npt=0.000-", and a seekable test source would be seeked
-        # back to 0 for each client that joins the shared pipeline, so every
-        # other client's timestamps jumped back (FFmpeg's fps filter then
-        # dropped frames: a reader saw 2 frames in 10 s while another client
-        # came and went every 2 s). gst-rtsp-server treats a media whose
-        # clock and offset are published as not seekable and ignores Range.
-        factory.set_publish_clock_mode(GstRtspServer.RTSPPublishClockMode.CLOCK_AND_OFFSET)
+        # Not seekable, as a camera is not (see _not_seekable).
+        factory.connect("media-configure", _not_seekable)
         perms = GstRtspServer.RTSPPermissions()
         # Role "user" may always access and construct.
         _allow(perms, "user", access=True, construct=True)
@@ -166,43 +158,41 @@ def build_server(args, mounts):
         _allow(perms, "anonymous", access=True, construct=not mount.get("auth"))
         factory.set_permissions(perms)
         mount_points.add_factory(mount["path"], factory)
-        factories[mount["path"]] = factory
         what = f"image {mount['image']}" if mount.get("image") else f"pattern {mount.get('pattern', 'smpte')}"
         size = f"{mount.get('width', '?')}x{mount.get('height', '?')}" if mount.get("width") else "native size"
         log(
             f"mount rtsp://{args.address}:{args.port}{mount['path']} ({what}, {size}, "
             f"{mount.get('fps', 10)} fps{', auth' if mount.get('auth') else ''})"
         )
-    return server, factories
+    return server
 
 
-def hold_media(args, server, factories):
-    """Prepare every mount's shared media once and keep it prepared.
+def _not_seekable(_factory, media):
+    """Answer that the stream cannot be seeked, as a camera would.
 
-    A shared media is otherwise unprepared when its last client leaves and
-    rebuilt for the next one; clients that come and go quickly (tests do)
-    then meet a media in mid-teardown, and GStreamer 1.22 aborts the whole
-    server (``gst_rtsp_media_get_rates: assertion failed``) or answers 503.
-    Holding one preparation of our own means the media never unprepares:
-    clients only start and stop it. The factory caches the media under the
-    URL's port and path, which is what clients' URLs resolve to.
-
-    The cost: once a mount has been played, its pipeline keeps encoding
-    after the last client leaves (about 5% of a core for /cam2), where an
-    unprepared one would idle at nothing.
+    FFmpeg's PLAY asks for "Range: npt=0.000-". A test source says it can
+    seek, so the server would seek the shared pipeline back to 0 for each
+    client that joins, and every other client's timestamps would jump back
+    (FFmpeg's fps filter then drops frames until they catch up: a reader saw
+    2 frames in 10 s while another client came and went every 2 s), and under
+    clients that come and go quickly the seek's bookkeeping aborted the whole
+    server (GStreamer 1.22: "gst_rtsp_media_get_rates: assertion failed").
+    Told the pipeline cannot seek, the server ignores the Range and plays
+    from now.
     """
-    held = []
-    pool = server.get_thread_pool()
-    for path, factory in factories.items():
-        result, url = GstRtsp.RTSPUrl.parse(f"rtsp://{args.address}:{args.port}{path}")
-        if result != GstRtsp.RTSPResult.OK:
-            raise SystemExit(f"cannot parse the URL of mount {path}")
-        media = factory.construct(url)
-        thread = pool.get_thread(GstRtspServer.RTSPThreadType.MEDIA, GstRtspServer.RTSPContext())
-        if media is None or thread is None or not media.prepare(thread):
-            raise SystemExit(f"cannot prepare the media of mount {path}")
-        held.append(media)
-    return held
+    pay = media.get_element().get_by_name("pay0")
+    if pay is None:
+        return
+    pay.get_static_pad("src").add_probe(Gst.PadProbeType.QUERY_UPSTREAM, _refuse_seeking)
+
+
+def _refuse_seeking(_pad, info):
+    # A query handled here without an answer says "not seekable" (the
+    # query's default); PyGObject cannot write into it anyway.
+    query = info.get_query()
+    if query is not None and query.type == Gst.QueryType.SEEKING:
+        return Gst.PadProbeReturn.HANDLED
+    return Gst.PadProbeReturn.OK
 
 
 def _token(role):
@@ -261,12 +251,11 @@ def main(argv=None):
         log("no mounts configured")
         return 2
 
-    server, factories = build_server(args, list(by_path.values()))
+    server = build_server(args, list(by_path.values()))
     loop = GLib.MainLoop()
     if server.attach(None) == 0:
         log(f"cannot listen on {args.address}:{args.port}")
         return 1
-    held = hold_media(args, server, factories)  # noqa: F841 (kept alive while serving)
     log(f"listening on rtsp://{args.address}:{args.port} (pid {os.getpid()})")
 
     def stop(*_):

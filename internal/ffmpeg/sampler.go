@@ -7,6 +7,7 @@ import (
 	"math"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -164,17 +165,34 @@ func sampleArgs(target string, ioTimeout time.Duration, o SampleOptions) []strin
 	// cost half again as much FFmpeg CPU at 100 cameras (make bench).
 	args := append([]string{"-nostdin"}, inputArgs(ioTimeout)...)
 	if o.KeyframesOnly {
-		args = append(args, "-skip_frame", "nokey")
+		// One decoding thread: frame threads each hold a frame back, and
+		// with key frames alone that is a key frame per thread (with a
+		// 30 s key-frame interval, minutes before the first picture).
+		args = append(args, "-threads", "1", "-skip_frame", "nokey")
 	}
 	filter := "fps=" + strconv.FormatFloat(o.FPS, 'f', -1, 64)
+	var output []string
+	if o.KeyframesOnly {
+		// The fps filter holds each frame until the next one shows which
+		// time slot it fills: with key frames alone, a camera with a 30 s
+		// key-frame interval would send its first picture a whole interval
+		// late (60 s after joining mid-GOP). select passes each key frame
+		// as soon as it is decoded, at most one per interval (a little
+		// under, so frames exactly one interval apart all pass), and
+		// one whose timestamp jumped back; its output is sent as it comes.
+		interval := strconv.FormatFloat(0.999/o.FPS, 'f', -1, 64)
+		filter = "select='if(isnan(prev_selected_t),1,gte(t-prev_selected_t," + interval + ")+lt(t,prev_selected_t))'"
+		output = []string{"-fps_mode", "passthrough"}
+	}
 	if o.Width > 0 {
 		filter += ",scale=" + strconv.Itoa(o.Width) + ":-2"
 	}
-	return append(args,
+	args = append(args,
 		"-i", target,
 		"-map", "0:v:0",
 		"-an", "-sn", "-dn",
-		"-vf", filter,
+		"-vf", filter)
+	return append(append(args, output...),
 		"-f", "image2pipe",
 		"-c:v", "mjpeg",
 		"-q:v", strconv.Itoa(o.Quality),
@@ -284,6 +302,15 @@ func (s *sampler) deliver(frames *jpegReader, watchdog *time.Timer, armed *time.
 	}
 }
 
+// IsNoFrame reports whether err is a sampling run ended by its watchdog:
+// the camera answered but no frame came in time.
+func IsNoFrame(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && strings.HasPrefix(e.Msg, noFrameMsg)
+}
+
+const noFrameMsg = "no frame for "
+
 // failure classifies the end of a run that ctx did not end. cause is why
 // the run's context ended, if it did; waitErr is FFmpeg's exit error, nil
 // for status 0.
@@ -292,7 +319,7 @@ func (s *sampler) failure(cause, waitErr error, stderr string, armed time.Durati
 	var e *Error
 	switch cause {
 	case errNoFrame:
-		e = newError(ErrTimeout, "no frame for "+armed.String())
+		e = newError(ErrTimeout, noFrameMsg+armed.String())
 	case errFrameTooLarge:
 		e = newError(ErrFailed, "camera frame is too large")
 	case errNotJPEG:

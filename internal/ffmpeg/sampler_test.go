@@ -20,7 +20,8 @@ func TestSampleArgs(t *testing.T) {
 		keyOnly    bool
 	}{
 		{"all frames", SampleOptions{FPS: 2, Quality: 5}, "fps=2", false},
-		{"key frames, scaled", SampleOptions{FPS: 0.5, KeyframesOnly: true, Width: 320, Quality: 7}, "fps=0.5,scale=320:-2", true},
+		{"key frames, scaled", SampleOptions{FPS: 0.5, KeyframesOnly: true, Width: 320, Quality: 7},
+			"select='if(isnan(prev_selected_t),1,gte(t-prev_selected_t,1.998)+lt(t,prev_selected_t))',scale=320:-2", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,6 +42,9 @@ func TestSampleArgs(t *testing.T) {
 				t.Errorf("want -vf %s after -i in %q", tt.wantFilter, args)
 			}
 			tail := strings.Join(args[in+2:], " ")
+			if got := strings.Contains(tail, "-fps_mode passthrough"); got != tt.keyOnly {
+				t.Errorf("-fps_mode passthrough = %v, want %v (select's frames go out as they come): %q", got, tt.keyOnly, tail)
+			}
 			for _, want := range []string{"-an -sn -dn", "-f image2pipe -c:v mjpeg -q:v " + strconv.Itoa(tt.o.Quality), "pipe:1"} {
 				if !strings.Contains(tail, want) {
 					t.Errorf("output options %q lack %q", tail, want)
