@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/rollcall/rollcall/contract"
+	"github.com/rollcall/rollcall/internal/alerts"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/provider"
@@ -48,9 +49,16 @@ type Activities struct {
 	Names *ProfileNames
 	// OdooHTTP, when set, sends the requests to Odoo (nil: a default client).
 	OdooHTTP *http.Client
+	// WebhookHTTP sends alert webhooks (nil: NewWebhookClient with the
+	// egress policy's defaults).
+	WebhookHTTP *http.Client
+	// Alerts raises and clears alerts (nil: none are raised).
+	Alerts *alerts.Service
 	// ExportPDFMaxRows caps a PDF export's rows (0: no cap).
 	ExportPDFMaxRows int
 	Now              func() time.Time
+
+	unknownThrottle unknownFaceThrottle
 }
 
 // WorkflowReader reads other workflows' state and starts them by name

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rollcall/rollcall/contract"
+	"github.com/rollcall/rollcall/internal/alerts"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/export"
 	"github.com/rollcall/rollcall/store"
@@ -179,8 +180,11 @@ func (a *Activities) RunExport(ctx context.Context, jobID string) (contract.Expo
 
 // FailExport ends a job as failed with a reason shown to its owner.
 func (a *Activities) FailExport(ctx context.Context, jobID, reason string) error {
-	_, err := store.FinishExportJob(ctx, a.DB, &store.ExportJob{ID: jobID, Status: store.ExportFailed, Error: reason})
-	return err
+	if _, err := store.FinishExportJob(ctx, a.DB, &store.ExportJob{ID: jobID, Status: store.ExportFailed, Error: reason}); err != nil {
+		return err
+	}
+	a.raise(ctx, alerts.Spec{Type: alerts.TypeExportFailed, SourceID: jobID, Message: "export failed: " + reason})
+	return nil
 }
 
 // CancelExport ends a job as cancelled and removes any partial object.

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -337,17 +338,19 @@ func (a *Activities) DeleteFaceRows(ctx context.Context, profileID string) error
 // outcome and latency on its configuration.
 func (a *Activities) CheckProviderHealth(ctx context.Context) (bool, error) {
 	start := time.Now()
-	prov, _, err := a.Providers.Current(ctx)
+	prov, cfg, err := a.Providers.Current(ctx)
 	if err == nil {
 		err = prov.Health(ctx)
 	}
+	took := time.Since(start)
 	msg := ""
 	if err != nil {
 		msg = err.Error()
 	}
-	if rerr := store.RecordProviderHealth(ctx, a.DB, err == nil, msg, time.Since(start), a.now()); rerr != nil {
+	if rerr := store.RecordProviderHealth(ctx, a.DB, err == nil, msg, took, a.now()); rerr != nil {
 		return false, rerr
 	}
+	a.providerHealthAlerts(ctx, cmp.Or(cfg.Kind, "provider"), err, took)
 	return err == nil, nil
 }
 

@@ -101,7 +101,11 @@ func deterministicRunID(ctx context.Context) string {
 
 // FinishOdooRun records a run's end.
 func (a *Activities) FinishOdooRun(ctx context.Context, in contract.OdooFinishInput) error {
-	return store.FinishOdooRun(ctx, a.DB, in.RunID, in.Status, in.Error, in.Missing, a.now())
+	if err := store.FinishOdooRun(ctx, a.DB, in.RunID, in.Status, in.Error, in.Missing, a.now()); err != nil {
+		return err
+	}
+	a.odooRunAlerts(ctx, in)
+	return nil
 }
 
 // SyncOdooBatch pushes one batch of attendance logs to Odoo as

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rollcall/rollcall/contract"
+	"github.com/rollcall/rollcall/internal/alerts"
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/store"
@@ -103,6 +104,7 @@ func (a *Activities) markStreamOnline(ctx context.Context, cameraID string, firs
 	}
 	if ch.Changed {
 		a.healthChanged(ctx, cameraID, ch.From, ch.To, "")
+		a.clear(ctx, alerts.TypeCameraOffline, cameraID, "the camera delivers frames again")
 	}
 }
 
@@ -144,6 +146,10 @@ func (a *Activities) MarkCameraStreamFailed(ctx context.Context, in contract.Mar
 	}
 	if ch.Changed {
 		a.healthChanged(ctx, in.CameraID, ch.From, ch.To, in.Message)
+		// One alert per outage: raised when the health changes (past the
+		// offline grace), not at every failed attempt.
+		a.raise(ctx, alerts.Spec{Type: alerts.TypeCameraOffline, SourceID: in.CameraID, Message: in.Message,
+			Details: map[string]any{"code": in.Code, "health": ch.To}})
 	}
 	return contract.HealthChangeResult{Changed: ch.Changed, From: ch.From, To: ch.To}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
+	"github.com/rollcall/rollcall/internal/alerts"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/camera"
@@ -361,10 +362,15 @@ func (s *Server) startStream(ctx context.Context, id string) {
 	}
 }
 
-// stopStream stops a camera's stream workflow (the reconciler backs it up).
+// stopStream stops a camera's stream workflow (the reconciler backs it up)
+// and resolves its offline alert: a camera that is not active is not
+// expected to send frames.
 func (s *Server) stopStream(ctx context.Context, id string) {
 	if err := s.streams.Stop(ctx, id); err != nil {
 		s.log.WarnContext(ctx, "camera stream not stopped; the reconciler will retry", slog.String("camera_id", id), slog.String("error", err.Error()))
+	}
+	if _, err := s.alertService().Clear(ctx, alerts.TypeCameraOffline, id, "the camera is no longer active"); err != nil {
+		s.log.WarnContext(ctx, "camera alert not resolved", slog.String("camera_id", id), slog.String("error", err.Error()))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -24,10 +25,12 @@ import (
 
 	"github.com/rollcall/rollcall/activities"
 	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/alerts"
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/egress"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
@@ -193,7 +196,13 @@ func (h *harness) startWorker(opts ...workerOption) {
 	acts := &activities.Activities{DB: h.db, Log: log, Secrets: h.box,
 		FFmpeg: ffmpeg.Runner{}, Blobs: h.blobs, Streams: h.streams, Workflows: h.streams, Providers: h.faces, Live: h.live, Recent: h.recent,
 		Sampler: ffmpeg.Runner{}, Reporter: h.streams, Writer: writer, Stream: setup.settings,
-		ExportPDFMaxRows: h.cfg.Attendance.ExportPDFMaxRows}
+		ExportPDFMaxRows: h.cfg.Attendance.ExportPDFMaxRows,
+		// Webhook receivers of tests listen on loopback.
+		WebhookHTTP: activities.NewWebhookClient(egress.New("webhook", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, nil))}
+	acts.Alerts = &alerts.Service{DB: h.db, Log: log, Temporal: h.temporal, TaskQueue: rctemporal.TaskQueueDefault}
+	if h.live != nil {
+		acts.Alerts.Live = h.live
+	}
 	// As the worker process does: its workflows' search attributes.
 	if err := rctemporal.EnsureSearchAttributes(context.Background(), h.temporal, apiNamespace); err != nil {
 		h.t.Fatal(err)

@@ -229,6 +229,9 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerAttendanceReports(v1, s)
 	registerExports(v1, s)
 	registerShifts(v1, s)
+	registerAlerts(v1, s)
+	registerNotifications(v1, s)
+	registerWebhooks(v1, s)
 
 	router.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(http.StatusNotFound, CodeNotFound, "no such endpoint"))

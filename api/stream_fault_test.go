@@ -62,9 +62,16 @@ func TestStreamMarksCameraOfflineAndBackOnline(t *testing.T) {
 	rdb, _ := testenv.Redis(t)
 	h.live = live.NewHub(rdb, h.cfg.RedisPrefix, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	h.startWorker()
-	_, op := h.mustUserToken("oscar", auth.RoleOperator)
+	opUser, op := h.mustUserToken("oscar", auth.RoleOperator)
 	_, viewer := h.mustUserToken("vera", auth.RoleViewer)
 	srv := testenv.StartCameraServer(t)
+	// Alerts reach dashboards on "alerts" and the operator's own channel.
+	alertsWS := dialWS(t, replicas[0].url, "Authorization", "Bearer "+viewer)
+	sendWS(t, alertsWS, `{"type":"subscribe","id":"a","channels":["alerts"]}`)
+	expectWS(t, alertsWS, map[string]any{"type": "ack", "id": "a"})
+	notesWS := dialWS(t, replicas[1].url, "Authorization", "Bearer "+op)
+	sendWS(t, notesWS, `{"type":"subscribe","id":"n","channels":["notifications:`+opUser.ID+`"]}`)
+	expectWS(t, notesWS, map[string]any{"type": "ack", "id": "n"})
 
 	var clients []*websocket.Conn
 	for _, r := range replicas {
@@ -109,6 +116,37 @@ func TestStreamMarksCameraOfflineAndBackOnline(t *testing.T) {
 	if err := h.db.QueryRowContext(ctx, "SELECT count(*) FROM camera_events WHERE camera_id = ? AND to_value = 'offline'", cam.ID).Scan(&offline); err != nil || offline != 1 {
 		t.Errorf("offline camera events: %d (%v), want 1", offline, err)
 	}
+	// One camera_offline alert for the outage, not one per failed attempt,
+	// live on "alerts" and as a notification for the operator.
+	// (The test pattern's blobs also make unknown_face alerts: skipped.)
+	raised := readAlertEvent(t, alertsWS, "camera_offline", 10*time.Second)
+	alertData, _ := raised["data"].(map[string]any)
+	if raised["event"] != "alert.raised" || alertData["type"] != "camera_offline" || alertData["sourceId"] != cam.ID {
+		t.Fatalf("alerts channel: %v", raised)
+	}
+	alertID, _ := alertData["id"].(string)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		note := readEvent(t, notesWS, "notifications", time.Until(deadline))
+		if nd, _ := note["data"].(map[string]any); note["event"] == "notification.created" && nd["alertId"] == alertID {
+			break
+		}
+	}
+	list := h.as(op, "GET", "/api/v1/alerts?type=camera_offline&sourceId="+cam.ID, nil)
+	items, _ := list.json(t)["items"].([]any)
+	if list.Code != 200 || len(items) != 1 {
+		t.Fatalf("camera_offline alerts after %d failures: %d %s", st.Failures, list.Code, list.Body)
+	}
+	if a := items[0].(map[string]any); a["status"] != "open" || a["occurrences"] != float64(1) || a["severity"] != "critical" {
+		t.Errorf("alert %v: want open, 1 occurrence, critical", a)
+	}
+	notes, _ := h.as(op, "GET", "/api/v1/notifications?unread=true", nil).json(t)["items"].([]any)
+	if n := countWhere(notes, "alertId", alertID); n != 1 {
+		t.Errorf("operator's notifications of the offline alert: %d, want 1 (%v)", n, notes)
+	}
+	if n := h.as(viewer, "GET", "/api/v1/notifications/unread-count", nil).json(t)["unread"]; n != float64(0) {
+		t.Errorf("viewer's unread notifications: %v, want 0 (camera alerts notify admins and operators)", n)
+	}
 
 	srv.Start()
 	startedAt := time.Now()
@@ -122,9 +160,44 @@ func TestStreamMarksCameraOfflineAndBackOnline(t *testing.T) {
 		t.Errorf("camera health %q, want online", c.Health)
 	}
 	mustHealthEvent(t, h, cam.ID, "offline", "online")
+	// The alert is resolved by the system as the frames return.
+	resolved := readAlertEvent(t, alertsWS, "camera_offline", 10*time.Second)
+	for resolved["event"] == "alert.updated" {
+		resolved = readAlertEvent(t, alertsWS, "camera_offline", 10*time.Second)
+	}
+	if rd, _ := resolved["data"].(map[string]any); resolved["event"] != "alert.resolved" || rd["id"] != alertID || rd["resolvedBy"] != nil {
+		t.Errorf("alerts channel after the camera returned: %v", resolved)
+	}
+	got := h.as(op, "GET", "/api/v1/alerts/"+alertID, nil).json(t)
+	if got["status"] != "resolved" || got["resolution"] != "the camera delivers frames again" {
+		t.Errorf("alert after the camera returned: %v", got)
+	}
 	h.waitStreamStatus(cam.ID, 5*time.Second, func(s contract.CameraStreamStatus) bool {
 		return s.State == contract.StreamStreaming && s.Failures == 0 && s.Sessions >= 2
 	})
+}
+
+// countWhere counts the JSON objects in items whose key is value.
+func countWhere(items []any, key string, value any) int {
+	n := 0
+	for _, it := range items {
+		if m, _ := it.(map[string]any); m[key] == value {
+			n++
+		}
+	}
+	return n
+}
+
+// readAlertEvent reads "alerts" events until one about an alert of typ.
+func readAlertEvent(t *testing.T, c *websocket.Conn, typ string, within time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		m := readEvent(t, c, "alerts", time.Until(deadline))
+		if data, _ := m["data"].(map[string]any); data["type"] == typ {
+			return m
+		}
+	}
 }
 
 // mustHealthEvent checks that the camera's latest event is a health

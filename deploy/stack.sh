@@ -99,6 +99,7 @@ cmd_env() {
 		# policy refuses by default (Rollcall's own services stay refused).
 		export ROLLCALL_CAMERA_ALLOW_CIDRS='127.0.0.0/8,::1/128'
 		export ROLLCALL_PROVIDER_ALLOW_CIDRS='127.0.0.0/8,::1/128'
+		export ROLLCALL_WEBHOOK_ALLOW_CIDRS='127.0.0.0/8,::1/128'
 		export PATH=$bin:"\$PATH"
 	EOF
 }

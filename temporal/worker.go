@@ -53,6 +53,7 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 	def.RegisterWorkflow(workflows.AttendanceCloseWorkflow)
 	def.RegisterWorkflow(workflows.FaceRepairWorkflow)
 	def.RegisterWorkflow(workflows.OdooSyncWorkflow)
+	def.RegisterWorkflow(workflows.AlertWebhookWorkflow)
 	def.RegisterActivity(o.Activities)
 
 	// Heartbeats reach Temporal at least every 2 s, so a stream notices a

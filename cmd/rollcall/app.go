@@ -20,6 +20,7 @@ import (
 
 	"github.com/rollcall/rollcall/activities"
 	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/alerts"
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
@@ -170,7 +171,9 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 				Namespace: a.cfg.TemporalNamespace,
 				Activities: &activities.Activities{
 					DB: db, Log: a.log, Secrets: d.box, FFmpeg: cameras, Blobs: d.blobs, Streams: d.streams, Workflows: d.streams, Providers: d.providers,
-					Live: publisher, Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, live.DefaultWindow, live.DefaultPerCamera),
+					Alerts:      &alerts.Service{DB: db, Log: a.log, Live: publisher, Temporal: tc, TaskQueue: temporal.TaskQueueDefault},
+					WebhookHTTP: activities.NewWebhookClient(egress.New("webhook", a.cfg.WebhookAllowCIDRs, own)),
+					Live:        publisher, Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, live.DefaultWindow, live.DefaultPerCamera),
 					Sampler: cameras, Reporter: d.streams, Writer: writer, Names: activities.NewProfileNames(db, a.log),
 					Stream: activities.StreamSettings{SnapshotFrames: a.cfg.DetectionSnapshots, FrameWidth: a.cfg.StreamFrameWidth,
 						Watchdog: a.cfg.StreamWatchdog, FirstFrame: a.cfg.StreamFirstFrame, OfflineGrace: a.cfg.CameraOfflineGrace},
@@ -235,6 +238,14 @@ func (a *app) runAPI(ctx context.Context, d *deps) error {
 	if err != nil {
 		return err
 	}
+	// Task queues without workers are alerted from here: a worker cannot
+	// report that no worker polls its queue.
+	queues := &alerts.QueueWatch{
+		Alerts:   &alerts.Service{DB: db, Log: a.log, Live: hub, Temporal: tc, TaskQueue: temporal.TaskQueueDefault},
+		Temporal: tc,
+		Queues:   []string{temporal.TaskQueueDefault, temporal.TaskQueueStreams, temporal.TaskQueueStreamSessions},
+	}
+	go queues.Run(ctx)
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", a.cfg.HTTPAddr, err)

@@ -34,6 +34,9 @@ type Config struct {
 	// policy refuses by default (loopback, link-local) be dialled for
 	// cameras and providers.
 	CameraAllowCIDRs, ProviderAllowCIDRs []netip.Prefix
+	// WebhookAllowCIDRs lets alert webhooks reach networks the egress
+	// policy refuses by default (ROLLCALL_WEBHOOK_ALLOW_CIDRS).
+	WebhookAllowCIDRs []netip.Prefix
 	// WSPerUser caps one user's live WebSocket connections per replica.
 	WSPerUser int
 	// MetricsAddr, when set, serves /metrics on a listener of its own
@@ -152,6 +155,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 
 		CameraAllowCIDRs:   e.prefixes("ROLLCALL_CAMERA_ALLOW_CIDRS"),
 		ProviderAllowCIDRs: e.prefixes("ROLLCALL_PROVIDER_ALLOW_CIDRS"),
+		WebhookAllowCIDRs:  e.prefixes("ROLLCALL_WEBHOOK_ALLOW_CIDRS"),
 
 		DatabaseURL:     e.str("ROLLCALL_DATABASE_URL", "postgres://rollcall:rollcall@127.0.0.1:55432/rollcall?sslmode=disable"),
 		DatabaseMaxConn: e.int("ROLLCALL_DATABASE_MAX_CONNS", 20),

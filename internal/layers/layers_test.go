@@ -26,6 +26,8 @@ var forbidden = map[string][]string{
 	"workflows":  {"api", "temporal", "store", "internal/live", "internal/ffmpeg", "internal/secrets"},
 	"activities": {"api", "workflows", "temporal"},
 	"store":      {"api", "activities", "workflows", "temporal", "internal/live"},
+	// Alerts are raised by activities and the API alike.
+	"internal/alerts": {"api", "activities", "workflows", "temporal"},
 }
 
 func TestLayers(t *testing.T) {
