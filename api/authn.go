@@ -37,6 +37,9 @@ func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
 	}
 	meta := hctx.Operation().Metadata
 	if public, _ := meta[metaPublic].(bool); public {
+		if !s.allowRate(hctx, nil) { // per client IP (sign-in, refresh)
+			return
+		}
 		next(hctx)
 		return
 	}
@@ -69,7 +72,7 @@ func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
 		s.writeMiddlewareProblem(hctx, newProblem(http.StatusForbidden, CodeForbidden, "your role does not have permission "+string(perm)))
 		return
 	}
-	if !s.allowAPIRate(hctx, p) {
+	if !s.allowRate(hctx, p) {
 		return
 	}
 	next(huma.WithContext(hctx, auth.NewContextWithPrincipal(hctx.Context(), p)))
@@ -132,20 +135,6 @@ func (s *Server) verifyAccessToken(ctx context.Context, token string) (*auth.Pri
 	}
 	p := &auth.Principal{UserID: claims.Subject, Username: claims.Username, Role: claims.Role, SessionID: claims.SessionID}
 	return p, claims.ExpiresAt.Time, nil
-}
-
-// allowAPIRate applies the per-user API rate limit; on refusal it writes the
-// 429 and returns false. The limit is decided in memory and shared with the
-// other replicas through Redis in the background (ratelimit.Local), so it
-// costs no round trip.
-func (s *Server) allowAPIRate(hctx huma.Context, p *auth.Principal) bool {
-	res := s.apiLimiter.Allow("api:user:" + p.UserID)
-	setRateHeaders(hctx.SetHeader, res.Limit, res.Remaining, res.Reset)
-	if !res.Allowed {
-		s.writeMiddlewareProblem(hctx, rateLimited(res.Reset))
-		return false
-	}
-	return true
 }
 
 func (s *Server) writeMiddlewareProblem(hctx huma.Context, p *Problem) {
