@@ -32,6 +32,10 @@ const (
 	classOwn rateClass = "own"
 )
 
+// hugeDefaultMaxBody is Huma's default request-body limit; an operation
+// that raises it takes files or images.
+const hugeDefaultMaxBody = 1 << 20
+
 // metaRateClass is the operation metadata key of its rateClass.
 const metaRateClass = "rateClass"
 
@@ -61,7 +65,7 @@ func (o op) rateClass() rateClass {
 		return classOwn
 	case strings.HasPrefix(o.Path, "/auth/"):
 		return classAuth
-	case o.MaxBody > 0:
+	case o.MaxBody > hugeDefaultMaxBody:
 		return classUploads
 	case o.Method == http.MethodGet || o.Method == http.MethodHead:
 		return classReads
