@@ -53,7 +53,7 @@ func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
 		if problem.Status == http.StatusUnauthorized {
 			// Requests without a valid token are limited per client IP: past
 			// the limit they get 429 and cost nothing more.
-			if limited := s.limitUnauthenticated(hctx.Context()); limited != nil {
+			if limited := s.limitUnauthenticated(hctx.Context(), hctx.SetHeader); limited != nil {
 				s.writeMiddlewareProblem(hctx, limited)
 				return
 			}
@@ -79,9 +79,10 @@ func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
 }
 
 // limitUnauthenticated counts a refused request against its client IP
-// (ROLLCALL_UNAUTH_RATE_IP) and returns a 429 past the limit, or when the
-// count cannot be kept (fail closed, as sign-in does).
-func (s *Server) limitUnauthenticated(ctx context.Context) *Problem {
+// (ROLLCALL_UNAUTH_RATE_IP) and returns a 429 past the limit; when the
+// count cannot be kept the 401 goes out (it is cheap). The RateLimit-*
+// headers of that window go through setHeader.
+func (s *Server) limitUnauthenticated(ctx context.Context, setHeader func(name, value string)) *Problem {
 	info := infoFrom(ctx)
 	if info == nil {
 		return nil
@@ -91,6 +92,7 @@ func (s *Server) limitUnauthenticated(ctx context.Context) *Problem {
 	if err != nil {
 		return nil // the 401 itself is cheap; do not turn a Redis outage into 429s
 	}
+	setRateHeaders(setHeader, res.Limit, res.Remaining, res.Reset)
 	if !res.Allowed {
 		return rateLimited(res.Reset)
 	}

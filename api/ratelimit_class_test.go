@@ -199,7 +199,10 @@ func TestRateHeadersOnEveryClass(t *testing.T) {
 		require.NoError(t, err, tc.class)
 		require.True(t, reset >= 1 && reset <= 60, "%s: RateLimit-Reset %d", tc.class, reset)
 	}
-	res := h.request("GET", "/health/live", nil)
+	res := h.request("GET", "/api/v1/cameras", nil)
+	require.Equal(t, http.StatusUnauthorized, res.Code)
+	require.Equal(t, strconv.Itoa(h.cfg.UnauthRateIP.Limit), res.Header().Get("RateLimit-Limit"), "a 401 answers with the unauthenticated limit's window")
+	res = h.request("GET", "/health/live", nil)
 	require.Equal(t, http.StatusOK, res.Code)
 	require.Empty(t, res.Header().Get("RateLimit-Limit"), "the health endpoints keep their own rules")
 }
