@@ -37,6 +37,9 @@ func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
 	}
 	meta := hctx.Operation().Metadata
 	if public, _ := meta[metaPublic].(bool); public {
+		if !s.allowRate(hctx, nil) { // per client IP (sign-in, refresh)
+			return
+		}
 		next(hctx)
 		return
 	}
@@ -50,7 +53,7 @@ func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
 		if problem.Status == http.StatusUnauthorized {
 			// Requests without a valid token are limited per client IP: past
 			// the limit they get 429 and cost nothing more.
-			if limited := s.limitUnauthenticated(hctx.Context()); limited != nil {
+			if limited := s.limitUnauthenticated(hctx.Context(), hctx.SetHeader); limited != nil {
 				s.writeMiddlewareProblem(hctx, limited)
 				return
 			}
@@ -69,16 +72,17 @@ func (s *Server) authorize(hctx huma.Context, next func(huma.Context)) {
 		s.writeMiddlewareProblem(hctx, newProblem(http.StatusForbidden, CodeForbidden, "your role does not have permission "+string(perm)))
 		return
 	}
-	if !s.allowAPIRate(hctx, p) {
+	if !s.allowRate(hctx, p) {
 		return
 	}
 	next(huma.WithContext(hctx, auth.NewContextWithPrincipal(hctx.Context(), p)))
 }
 
 // limitUnauthenticated counts a refused request against its client IP
-// (ROLLCALL_UNAUTH_RATE_IP) and returns a 429 past the limit, or when the
-// count cannot be kept (fail closed, as sign-in does).
-func (s *Server) limitUnauthenticated(ctx context.Context) *Problem {
+// (ROLLCALL_UNAUTH_RATE_IP) and returns a 429 past the limit; when the
+// count cannot be kept the 401 goes out (it is cheap). The RateLimit-*
+// headers of that window go through setHeader.
+func (s *Server) limitUnauthenticated(ctx context.Context, setHeader func(name, value string)) *Problem {
 	info := infoFrom(ctx)
 	if info == nil {
 		return nil
@@ -88,6 +92,7 @@ func (s *Server) limitUnauthenticated(ctx context.Context) *Problem {
 	if err != nil {
 		return nil // the 401 itself is cheap; do not turn a Redis outage into 429s
 	}
+	setRateHeaders(setHeader, res.Limit, res.Remaining, res.Reset)
 	if !res.Allowed {
 		return rateLimited(res.Reset)
 	}
@@ -132,20 +137,6 @@ func (s *Server) verifyAccessToken(ctx context.Context, token string) (*auth.Pri
 	}
 	p := &auth.Principal{UserID: claims.Subject, Username: claims.Username, Role: claims.Role, SessionID: claims.SessionID}
 	return p, claims.ExpiresAt.Time, nil
-}
-
-// allowAPIRate applies the per-user API rate limit; on refusal it writes the
-// 429 and returns false. The limit is decided in memory and shared with the
-// other replicas through Redis in the background (ratelimit.Local), so it
-// costs no round trip.
-func (s *Server) allowAPIRate(hctx huma.Context, p *auth.Principal) bool {
-	res := s.apiLimiter.Allow("api:user:" + p.UserID)
-	setRateHeaders(hctx.SetHeader, res.Limit, res.Remaining, res.Reset)
-	if !res.Allowed {
-		s.writeMiddlewareProblem(hctx, rateLimited(res.Reset))
-		return false
-	}
-	return true
 }
 
 func (s *Server) writeMiddlewareProblem(hctx huma.Context, p *Problem) {

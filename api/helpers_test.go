@@ -110,6 +110,13 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	// The permission walk sends hundreds of unauthenticated requests from
 	// one address; tests of that limit set their own.
 	cfg.UnauthRateIP.Limit = 1 << 20
+	// Tests send many requests per user and from one address (the class
+	// limits' defaults are tight for uploads, exports, the console and
+	// auth); tests of those limits set their own.
+	for _, name := range config.RateClassNames {
+		c := cfg.Rates.Class(name)
+		c.User.Limit, c.IP.Limit = 1<<20, 1<<20
+	}
 	checks := map[string]api.Checker{"postgres": db.PingContext}
 	for _, o := range opts {
 		o(&cfg, checks)

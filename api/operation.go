@@ -31,6 +31,9 @@ type op struct {
 	Status  int // default success status
 	// MaxBody overrides Huma's default request-body limit (1 MiB).
 	MaxBody int64
+	// Class is the operation's rate-limit class; empty derives it (see
+	// op.rateClass in ratelimit_class.go).
+	Class rateClass
 	// RawJSON, for a handler answering pre-encoded JSON (RawJSON output),
 	// is a value of the type the body encodes, for the OpenAPI schema.
 	RawJSON any
@@ -50,14 +53,18 @@ func (o op) operation() huma.Operation {
 		DefaultStatus: o.Status,
 		MaxBodyBytes:  o.MaxBody,
 		Metadata:      map[string]any{},
+		Extensions:    map[string]any{},
 	}
+	class := o.rateClass()
+	hop.Metadata[metaRateClass] = class
+	hop.Extensions["x-rate-class"] = string(class)
 	if o.Public {
 		hop.Metadata[metaPublic] = true
 		hop.Security = []map[string][]string{}
 	} else {
 		hop.Metadata[metaPermission] = o.Perm
 		hop.Security = []map[string][]string{{"bearer": {}}}
-		hop.Extensions = map[string]any{"x-permission": string(o.Perm)}
+		hop.Extensions["x-permission"] = string(o.Perm)
 		if hop.Description != "" {
 			hop.Description += "\n\n"
 		}

@@ -101,11 +101,11 @@ type Server struct {
 	db      *bun.DB
 	tokens  *auth.Tokens
 	limiter *ratelimit.Limiter
-	// apiLimiter is the per-user API limit (in memory, reconciled via Redis).
-	apiLimiter *ratelimit.Local
-	revoked    *revoke.List
-	checks     map[string]Checker
-	now        func() time.Time
+	// rates are the per-user ceiling and the endpoint-class limits.
+	rates   *rateLimits
+	revoked *revoke.List
+	checks  map[string]Checker
+	now     func() time.Time
 
 	temporal client.Client
 	streams  StreamControl
@@ -176,10 +176,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	if s.versions == nil {
 		s.versions = dbVersions{d.DB}
 	}
-	s.apiLimiter = ratelimit.NewLocal(s.limiter, d.Config.APIRateUser.Limit, d.Config.APIRateUser.Window, 250*time.Millisecond)
-	s.apiLimiter.OnError = func(err error) {
-		d.Log.Warn("api rate limit not reconciled with Redis; deciding on this replica's counts", slog.String("error", err.Error()))
-	}
+	s.rates = newRateLimits(s.limiter, d.Config, d.Log)
 	m := newMetrics()
 	router := chi.NewRouter()
 	router.Use(refuseUnknownMethods, requestContext(newProxyPolicy(d.Config.TrustProxy, d.Config.TrustedProxies), d.Log), accessLog(d.Log), m.middleware, securityHeaders, cors(d.Config.CORSOrigins))

@@ -97,7 +97,12 @@ type Config struct {
 
 	LoginRateIP      RateLimit
 	LoginRateAccount RateLimit
-	APIRateUser      RateLimit
+	// APIRateUser is the overall ceiling on one user's authenticated
+	// requests, whatever their class; the class limits (Rates) apply too.
+	APIRateUser RateLimit
+	// Rates are the limits of each endpoint class, per user and per
+	// client IP (ROLLCALL_RATE_<CLASS>_USER and _IP).
+	Rates ClassRates
 	// UnauthRateIP limits the requests one client IP may send without a
 	// valid token (refused ones: 401), before any more work is done.
 	UnauthRateIP RateLimit
@@ -127,6 +132,70 @@ type JWTConfig struct {
 type RateLimit struct {
 	Limit  int
 	Window time.Duration
+}
+
+// ClassRate is one endpoint class's limits: per user and per client IP.
+type ClassRate struct {
+	User RateLimit
+	IP   RateLimit
+}
+
+// ClassRates are the limits of each endpoint class (see docs/api.md, Rate
+// limits): sign-in and the rest of /auth, reads (GET), writes (other
+// mutations), uploads (images and files), exports (export jobs) and the
+// developer console's invoke.
+type ClassRates struct {
+	Auth, Reads, Writes, Uploads, Exports, Console ClassRate
+}
+
+// RateClassNames are the endpoint classes, as in ROLLCALL_RATE_<CLASS>_*.
+var RateClassNames = []string{"auth", "reads", "writes", "uploads", "exports", "console"}
+
+// Class returns the limits of the named class (one of RateClassNames),
+// or nil for another name.
+func (r *ClassRates) Class(name string) *ClassRate {
+	switch name {
+	case "auth":
+		return &r.Auth
+	case "reads":
+		return &r.Reads
+	case "writes":
+		return &r.Writes
+	case "uploads":
+		return &r.Uploads
+	case "exports":
+		return &r.Exports
+	case "console":
+		return &r.Console
+	}
+	return nil
+}
+
+// DefaultClassRates are the class limits when no variable sets them:
+// reads generous, writes moderate, and the costly or sensitive classes
+// (auth per IP, uploads, exports, console) tight.
+func DefaultClassRates() ClassRates {
+	per := func(n int) RateLimit { return RateLimit{Limit: n, Window: time.Minute} }
+	return ClassRates{
+		Auth:    ClassRate{User: per(60), IP: per(120)},
+		Reads:   ClassRate{User: per(3000), IP: per(12000)},
+		Writes:  ClassRate{User: per(600), IP: per(2400)},
+		Uploads: ClassRate{User: per(60), IP: per(240)},
+		Exports: ClassRate{User: per(10), IP: per(30)},
+		Console: ClassRate{User: per(60), IP: per(120)},
+	}
+}
+
+// classRates reads ROLLCALL_RATE_<CLASS>_USER and _IP for every class.
+func (e *env) classRates() ClassRates {
+	r := DefaultClassRates()
+	for _, name := range RateClassNames {
+		c := r.Class(name)
+		v := "ROLLCALL_RATE_" + strings.ToUpper(name)
+		c.User = e.rate(v+"_USER", c.User)
+		c.IP = e.rate(v+"_IP", c.IP)
+	}
+	return r
 }
 
 // Load reads the configuration from the environment, applying defaults that
@@ -202,6 +271,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		LoginRateAccount: e.rate("ROLLCALL_LOGIN_RATE_ACCOUNT", RateLimit{Limit: 10, Window: 15 * time.Minute}),
 		APIRateUser:      e.rate("ROLLCALL_API_RATE_USER", RateLimit{Limit: 6000, Window: time.Minute}),
 		UnauthRateIP:     e.rate("ROLLCALL_UNAUTH_RATE_IP", RateLimit{Limit: 120, Window: time.Minute}),
+		Rates:            e.classRates(),
 
 		PasswordMinLength: e.int("ROLLCALL_PASSWORD_MIN_LENGTH", 10),
 		AuditRetention:    e.duration("ROLLCALL_AUDIT_RETENTION", 365*24*time.Hour),

@@ -134,10 +134,47 @@ func (l *Limiter) Reset(ctx context.Context, key string) error {
 	return nil
 }
 
+// Spec is one limit to count a request against: Limit requests per Window on Key.
+type Spec struct {
+	Key    string
+	Limit  int
+	Window time.Duration
+}
+
+// HitAll counts one request against every spec in a single round trip
+// (the scripts are pipelined) and returns their results in order. Each
+// key is counted even when another is over its limit. An error means no
+// decision could be made (Redis unreachable or slow).
+func (l *Limiter) HitAll(ctx context.Context, specs ...Spec) ([]Result, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second) // a Redis outage must not hold requests
+	defer cancel()
+	execs := make([]rueidis.LuaExec, len(specs))
+	for i, s := range specs {
+		execs[i] = rueidis.LuaExec{Keys: []string{l.prefix + s.Key}, Args: []string{strconv.FormatInt(s.Window.Milliseconds(), 10), "1"}}
+	}
+	out := make([]Result, len(specs))
+	for i, r := range hitScript.ExecMulti(ctx, l.rdb, execs...) {
+		res, err := result(r, specs[i].Limit)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
 func (l *Limiter) run(ctx context.Context, key string, limit int, window time.Duration, add int64) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second) // a Redis outage must not hold requests
 	defer cancel()
-	vals, err := hitScript.Exec(ctx, l.rdb, []string{l.prefix + key}, []string{strconv.FormatInt(window.Milliseconds(), 10), strconv.FormatInt(add, 10)}).ToArray()
+	return result(hitScript.Exec(ctx, l.rdb, []string{l.prefix + key}, []string{strconv.FormatInt(window.Milliseconds(), 10), strconv.FormatInt(add, 10)}), limit)
+}
+
+// result reads hitScript's reply.
+func result(r rueidis.RedisResult, limit int) (Result, error) {
+	vals, err := r.ToArray()
 	if err != nil {
 		return Result{}, fmt.Errorf("ratelimit: %w", err)
 	}

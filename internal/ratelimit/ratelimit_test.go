@@ -123,3 +123,23 @@ func TestLimiterCountAndUndo(t *testing.T) {
 	require.NoError(t, l.Undo(ctx, "login:never-hit"))
 	require.Equal(t, 1, mustHit(t, l, "login:never-hit", limit, window).Count, "Undo never goes below zero")
 }
+
+func TestLimiterHitAllCountsEveryKeyInOneCall(t *testing.T) {
+	l := newLimiter(t)
+	ctx := context.Background()
+	specs := []ratelimit.Spec{{Key: "user:a", Limit: 2, Window: time.Minute}, {Key: "ip:1", Limit: 3, Window: time.Minute}}
+	for i := range 2 {
+		rs, err := l.HitAll(ctx, specs...)
+		require.NoError(t, err)
+		require.Len(t, rs, 2)
+		require.True(t, rs[0].Allowed && rs[1].Allowed, "hit %d", i+1)
+		require.Equal(t, 1-i, rs[0].Remaining)
+		require.Equal(t, 2-i, rs[1].Remaining)
+	}
+	rs, err := l.HitAll(ctx, specs...)
+	require.NoError(t, err)
+	require.False(t, rs[0].Allowed, "the user key is spent")
+	require.True(t, rs[1].Allowed, "the IP key still counts and admits")
+	require.Equal(t, 3, mustHit(t, l, "ip:1", 4, time.Minute).Count-1, "the IP key counted all three")
+	require.Positive(t, rs[0].Reset)
+}
