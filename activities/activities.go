@@ -17,6 +17,7 @@ import (
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/secrets"
+	"github.com/rollcall/rollcall/internal/sysmetrics"
 )
 
 // Activities carries the dependencies of every activity.
@@ -48,6 +49,9 @@ type Activities struct {
 	Names *ProfileNames
 	// OdooHTTP, when set, sends the requests to Odoo (nil: a default client).
 	OdooHTTP *http.Client
+	// System measures the host and checks the services for the system
+	// metrics schedule (nil: the host and the database only).
+	System *sysmetrics.Monitor
 	// ExportPDFMaxRows caps a PDF export's rows (0: no cap).
 	ExportPDFMaxRows int
 	Now              func() time.Time

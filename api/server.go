@@ -214,6 +214,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerCameraEvents(v1, s)
 	registerDeveloper(v1, s)
 	registerSystemTemporal(v1, s)
+	registerSystemHealth(v1, s)
 	registerRoles(v1, s)
 	registerAudit(v1, s)
 	registerCameras(v1, s)

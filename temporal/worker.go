@@ -34,6 +34,8 @@ type WorkerOptions struct {
 	// OnFatalError is told when a worker stops polling for good (its
 	// namespace is gone, its credentials refused, …).
 	OnFatalError func(error)
+	// MetricsRetention keeps system metric samples this long (0: all).
+	MetricsRetention time.Duration
 }
 
 // NewWorkers registers every workflow and activity: short work on the
@@ -53,6 +55,7 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 	def.RegisterWorkflow(workflows.AttendanceCloseWorkflow)
 	def.RegisterWorkflow(workflows.FaceRepairWorkflow)
 	def.RegisterWorkflow(workflows.OdooSyncWorkflow)
+	def.RegisterWorkflow(workflows.SystemMetricsWorkflow)
 	def.RegisterActivity(o.Activities)
 
 	// Heartbeats reach Temporal at least every 2 s, so a stream notices a
@@ -133,6 +136,15 @@ func Schedules(o WorkerOptions) []Schedule {
 			Args:       []any{contract.OdooSyncInput{Trigger: contract.OdooTriggerSchedule, SearchAttributes: o.SearchAttributes}},
 			TaskQueue:  TaskQueueDefault,
 			Note:       "Rollcall: push attendance to Odoo HR when the sync is enabled and its interval has passed (PUT /api/v1/odoo/config)",
+		},
+		{
+			ID:         ScheduleSystemMetrics,
+			Every:      time.Minute,
+			Workflow:   workflows.SystemMetricsWorkflow,
+			WorkflowID: workflows.SystemMetricsWorkflowID,
+			Args:       []any{contract.SystemMetricsInput{Retention: o.MetricsRetention}},
+			TaskQueue:  TaskQueueDefault,
+			Note:       "Rollcall: sample host and service figures, check every service, purge samples past retention",
 		},
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/rollcall/rollcall/internal/provider/builtin"
 	"github.com/rollcall/rollcall/internal/recognizer"
 	"github.com/rollcall/rollcall/internal/secrets"
+	"github.com/rollcall/rollcall/internal/sysmetrics"
 	"github.com/rollcall/rollcall/store"
 	"github.com/rollcall/rollcall/temporal"
 )
@@ -175,15 +176,32 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 					Stream: activities.StreamSettings{SnapshotFrames: a.cfg.DetectionSnapshots, FrameWidth: a.cfg.StreamFrameWidth,
 						Watchdog: a.cfg.StreamWatchdog, FirstFrame: a.cfg.StreamFirstFrame, OfflineGrace: a.cfg.CameraOfflineGrace},
 					ExportPDFMaxRows: a.cfg.Attendance.ExportPDFMaxRows,
+					System:           a.monitor(d, rdb),
 				},
 				AuditRetention: a.cfg.AuditRetention,
 				Log:            a.log,
 				StopTimeout:    a.cfg.ShutdownTimeout,
 				StreamSlots:    a.cfg.StreamSlots,
+
+				MetricsRetention: a.cfg.MetricsRetention,
 			})
 		})
 	}
 	return g.Wait()
+}
+
+// monitor measures the host and checks the services for the system
+// metrics schedule, with the same checks as /health/ready.
+func (a *app) monitor(d *deps, rdb rueidis.Client) *sysmetrics.Monitor {
+	return &sysmetrics.Monitor{DB: d.db, Redis: rdb, Objects: d.blobs, Temporal: d.tc, Namespace: a.cfg.TemporalNamespace,
+		Queues: temporal.TaskQueues(), Streams: d.streams, DataDir: a.cfg.MetricsDiskPath,
+		Provider: d.providers, Secrets: d.box, Timeout: 3 * time.Second,
+		Probes: []sysmetrics.Probe{
+			{Name: "postgres", Kind: sysmetrics.KindDatabase, Check: d.db.PingContext},
+			{Name: "redis", Kind: sysmetrics.KindCache, Check: func(ctx context.Context) error { return rdb.Do(ctx, rdb.B().Ping().Build()).Error() }},
+			{Name: "minio", Kind: sysmetrics.KindObjectStore, Check: d.blobs.Check},
+			{Name: "temporal", Kind: sysmetrics.KindWorkflow, Check: func(ctx context.Context) error { return temporal.CheckHealth(ctx, d.tc) }},
+		}}
 }
 
 // deps are the connections shared by the API and the worker of one process.
