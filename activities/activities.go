@@ -18,6 +18,7 @@ import (
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/secrets"
 	"github.com/rollcall/rollcall/internal/sysmetrics"
+	"github.com/rollcall/rollcall/internal/telemetry"
 )
 
 // Activities carries the dependencies of every activity.
@@ -52,6 +53,9 @@ type Activities struct {
 	// System measures the host and checks the services for the system
 	// metrics schedule (nil: the host and the database only).
 	System *sysmetrics.Monitor
+	// Telemetry counts frames and Odoo sync records for /metrics (nil:
+	// not counted).
+	Telemetry *telemetry.Metrics
 	// ExportPDFMaxRows caps a PDF export's rows (0: no cap).
 	ExportPDFMaxRows int
 	Now              func() time.Time

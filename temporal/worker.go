@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/rollcall/rollcall/activities"
@@ -36,12 +37,16 @@ type WorkerOptions struct {
 	OnFatalError func(error)
 	// MetricsRetention keeps system metric samples this long (0: all).
 	MetricsRetention time.Duration
+	// Interceptors are given to the workflow workers (e.g. the workflow
+	// outcome counters of internal/telemetry).
+	Interceptors []interceptor.WorkerInterceptor
 }
 
 // NewWorkers registers every workflow and activity: short work on the
 // default task queue, camera streams on their own queue.
 func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
-	def := worker.New(c, TaskQueueDefault, worker.Options{WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError})
+	def := worker.New(c, TaskQueueDefault, worker.Options{WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError,
+		Interceptors: o.Interceptors})
 	def.RegisterWorkflow(workflows.CleanupWorkflow)
 	def.RegisterWorkflow(workflows.CameraProbeWorkflow)
 	def.RegisterWorkflow(workflows.CameraSnapshotWorkflow)
@@ -61,7 +66,7 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 	// Heartbeats reach Temporal at least every 2 s, so a stream notices a
 	// pause, a reconfigure or a cancellation within that.
 	streams := worker.New(c, TaskQueueStreams, worker.Options{MaxHeartbeatThrottleInterval: 2 * time.Second,
-		WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError})
+		WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError, Interceptors: o.Interceptors})
 	streams.RegisterWorkflow(workflows.CameraStreamWorkflow)
 	streams.RegisterActivity(o.Activities)
 	// Sessions hold a slot each for hours: a worker takes at most
