@@ -139,8 +139,8 @@ func UpsertSystemServices(ctx context.Context, db bun.IDB, services []SystemServ
 		On("CONFLICT (name) DO UPDATE").
 		Set("kind = EXCLUDED.kind, status = EXCLUDED.status, latency_ms = EXCLUDED.latency_ms").
 		Set("checked_at = EXCLUDED.checked_at, details = EXCLUDED.details").
-		Set("last_error = CASE WHEN EXCLUDED.last_error_at IS NULL THEN system_services.last_error ELSE EXCLUDED.last_error END").
-		Set("last_error_at = COALESCE(EXCLUDED.last_error_at, system_services.last_error_at)").
+		Set("last_error = CASE WHEN EXCLUDED.last_error_at IS NULL THEN ?TableAlias.last_error ELSE EXCLUDED.last_error END").
+		Set("last_error_at = COALESCE(EXCLUDED.last_error_at, ?TableAlias.last_error_at)").
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: upsert system services: %w", err)

@@ -46,11 +46,11 @@ func TestSystemMetricHistoryDownsamples(t *testing.T) {
 	for _, p := range points {
 		got = append(got, pt{p.At.UTC(), p.Labels["queue"], p.Avg, p.Min, p.Max, p.Count})
 	}
-	require.Equal(t, []pt{
+	require.Equal(t, []pt{ // by label set as JSON text ({"queue": "q"} before {}), then time
+		{t0, "q", 100, 100, 100, 1},
 		{t0, "", 30, 10, 60, 3},
 		{t0.Add(5 * time.Minute), "", 5, 5, 5, 1},
 		{t0.Add(15 * time.Minute), "", 7, 7, 7, 1},
-		{t0, "q", 100, 100, 100, 1},
 	}, got)
 }
 
