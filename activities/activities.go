@@ -18,6 +18,8 @@ import (
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/secrets"
+	"github.com/rollcall/rollcall/internal/sysmetrics"
+	"github.com/rollcall/rollcall/internal/telemetry"
 )
 
 // Activities carries the dependencies of every activity.
@@ -54,6 +56,12 @@ type Activities struct {
 	WebhookHTTP *http.Client
 	// Alerts raises and clears alerts (nil: none are raised).
 	Alerts *alerts.Service
+	// System measures the host and checks the services for the system
+	// metrics schedule (nil: the host and the database only).
+	System *sysmetrics.Monitor
+	// Telemetry counts frames and Odoo sync records for /metrics (nil:
+	// not counted).
+	Telemetry *telemetry.Metrics
 	// ExportPDFMaxRows caps a PDF export's rows (0: no cap).
 	ExportPDFMaxRows int
 	Now              func() time.Time

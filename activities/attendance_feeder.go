@@ -12,6 +12,7 @@ import (
 
 	"github.com/rollcall/rollcall/internal/attendance"
 	"github.com/rollcall/rollcall/internal/live"
+	"github.com/rollcall/rollcall/internal/telemetry"
 	"github.com/rollcall/rollcall/store"
 )
 
@@ -36,6 +37,9 @@ type AttendanceFeeder struct {
 	cameras map[string]cameraFacts
 
 	dropped, logged, settled atomic.Int64
+
+	// Telemetry counts the logs created (nil: not counted).
+	Telemetry *telemetry.Metrics
 }
 
 // knownPerPerson bounds the log times kept per person.
@@ -127,6 +131,7 @@ func (f *AttendanceFeeder) record(ctx context.Context, in store.RecognitionInput
 	switch {
 	case l != nil:
 		f.logged.Add(1)
+		f.Telemetry.AttendanceLogCreated(l.Direction)
 		f.remember(in.FaceProfileID, l.LoggedAt)
 		if f.live != nil {
 			if err := f.live.Publish(wctx, live.ChannelAttendance, live.Event{Type: attendance.EventLogCreated, Data: l.View()}); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/rollcall/rollcall/internal/telemetry"
 	"github.com/rollcall/rollcall/store"
 )
 
@@ -33,6 +34,8 @@ type DetectionWriter struct {
 	// OnWritten, when set, is told of every batch once it is stored (the
 	// attendance feeder); it must not block.
 	OnWritten func(ctx context.Context, rows []store.Detection)
+	// Telemetry counts the stored detections (nil: not counted).
+	Telemetry *telemetry.Metrics
 
 	mu      sync.Mutex
 	pending []store.Detection
@@ -119,6 +122,14 @@ func (w *DetectionWriter) Flush(ctx context.Context) int {
 	w.pending = w.pending[cutAfter(w.pending, batch[n-1].ID):]
 	w.written += uint64(n)
 	w.mu.Unlock()
+	known := 0
+	for _, d := range batch {
+		if d.Known {
+			known++
+		}
+	}
+	w.Telemetry.DetectionsStored(true, known)
+	w.Telemetry.DetectionsStored(false, n-known)
 	if w.OnWritten != nil {
 		w.OnWritten(ctx, batch)
 	}

@@ -170,6 +170,9 @@ func (a *Activities) SyncOdooBatch(ctx context.Context, in contract.OdooBatchInp
 	if err := store.RecordOdooItems(ctx, a.DB, items); err != nil {
 		return res, err
 	}
+	for _, it := range items {
+		a.Telemetry.OdooRecord(it.Outcome)
+	}
 	return res, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/rollcall/rollcall/internal/camera"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/provider"
+	"github.com/rollcall/rollcall/internal/telemetry"
 	"github.com/rollcall/rollcall/store"
 )
 
@@ -269,6 +270,7 @@ func (s *stream) run(actx context.Context, fin ffmpeg.Input, opts ffmpeg.SampleO
 func (s *stream) onFrame(f ffmpeg.Frame) {
 	s.mu.Lock()
 	s.counters.FramesRead++
+	s.a.Telemetry.Frame(telemetry.FrameRead)
 	s.lastAt = f.At
 	repeated := s.keyframes && bytes.Equal(f.Data, s.lastData)
 	if repeated {
@@ -301,6 +303,7 @@ func (s *stream) onFrame(f ffmpeg.Frame) {
 		select {
 		case <-s.slot:
 			s.count(func(c *contract.StreamCounters) { c.FramesDropped++ })
+			s.a.Telemetry.Frame(telemetry.FrameDropped)
 		default:
 		}
 	}
@@ -336,6 +339,7 @@ func (s *stream) recognize(ctx context.Context, f ffmpeg.Frame) {
 		return
 	}
 	s.count(func(c *contract.StreamCounters) { c.FramesSent++ })
+	s.a.Telemetry.Frame(telemetry.FrameSent)
 	found, err := prov.Recognize(ctx, f.Data)
 	if err != nil {
 		if ctx.Err() == nil {

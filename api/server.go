@@ -15,6 +15,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/rueidis"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
@@ -60,6 +61,9 @@ type Deps struct {
 	// Recent is the live detections view (nil: read from the database).
 	Recent *live.Recent
 	Now    func() time.Time
+	// Collectors are served on /metrics with the API's own series (the
+	// worker's counters when both run in one process).
+	Collectors []prometheus.Collector
 }
 
 // StreamControl starts, stops, reconfigures, pauses, resumes and queries
@@ -178,6 +182,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	}
 	s.rates = newRateLimits(s.limiter, d.Config, d.Log)
 	m := newMetrics()
+	m.registry.MustRegister(d.Collectors...)
 	router := chi.NewRouter()
 	router.Use(refuseUnknownMethods, requestContext(newProxyPolicy(d.Config.TrustProxy, d.Config.TrustedProxies), d.Log), accessLog(d.Log), m.middleware, securityHeaders, cors(d.Config.CORSOrigins))
 	metricsHandler := m.handler(d.Config.MetricsToken)
@@ -211,6 +216,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerCameraEvents(v1, s)
 	registerDeveloper(v1, s)
 	registerSystemTemporal(v1, s)
+	registerSystemHealth(v1, s)
 	registerRoles(v1, s)
 	registerAudit(v1, s)
 	registerCameras(v1, s)

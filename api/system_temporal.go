@@ -201,7 +201,8 @@ func temporalUnavailable(err error) error {
 // rollcallWorkflowTypes are the types GET /system/workflows may filter by.
 var rollcallWorkflowTypes = []string{"CameraStreamWorkflow", "CameraHealthWorkflow", "CameraReconcileWorkflow", "CameraProbeWorkflow",
 	"CameraSnapshotWorkflow", "CleanupWorkflow", "DetectFrameWorkflow", "ExportWorkflow", "AttendanceCloseWorkflow",
-	"FaceRegistrationWorkflow", "FaceDeletionWorkflow", "FaceRepairWorkflow", "ProviderHealthWorkflow", "OdooSyncWorkflow"}
+	"FaceRegistrationWorkflow", "FaceDeletionWorkflow", "FaceRepairWorkflow", "ProviderHealthWorkflow", "OdooSyncWorkflow",
+	"SystemMetricsWorkflow"}
 
 func (s *Server) listWorkflows(ctx context.Context, in *WorkflowsInput) (*WorkflowsOutput, error) {
 	if in.Type != "" && !slices.Contains(rollcallWorkflowTypes, in.Type) {

@@ -24,4 +24,11 @@ const (
 	ScheduleAttendanceClose = "rollcall-attendance-close"
 	ScheduleFaceRepair      = "rollcall-face-repair"
 	ScheduleOdooSync        = "rollcall-odoo-sync"
+	ScheduleSystemMetrics   = "rollcall-system-metrics"
 )
+
+// TaskQueues returns Rollcall's task queues, whose workers and backlog
+// the system views report.
+func TaskQueues() []string {
+	return []string{TaskQueueDefault, TaskQueueStreams, TaskQueueStreamSessions}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/rollcall/rollcall/activities"
@@ -34,12 +35,18 @@ type WorkerOptions struct {
 	// OnFatalError is told when a worker stops polling for good (its
 	// namespace is gone, its credentials refused, …).
 	OnFatalError func(error)
+	// MetricsRetention keeps system metric samples this long (0: all).
+	MetricsRetention time.Duration
+	// Interceptors are given to the workflow workers (e.g. the workflow
+	// outcome counters of internal/telemetry).
+	Interceptors []interceptor.WorkerInterceptor
 }
 
 // NewWorkers registers every workflow and activity: short work on the
 // default task queue, camera streams on their own queue.
 func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
-	def := worker.New(c, TaskQueueDefault, worker.Options{WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError})
+	def := worker.New(c, TaskQueueDefault, worker.Options{WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError,
+		Interceptors: o.Interceptors})
 	def.RegisterWorkflow(workflows.CleanupWorkflow)
 	def.RegisterWorkflow(workflows.CameraProbeWorkflow)
 	def.RegisterWorkflow(workflows.CameraSnapshotWorkflow)
@@ -54,12 +61,13 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 	def.RegisterWorkflow(workflows.FaceRepairWorkflow)
 	def.RegisterWorkflow(workflows.OdooSyncWorkflow)
 	def.RegisterWorkflow(workflows.AlertWebhookWorkflow)
+	def.RegisterWorkflow(workflows.SystemMetricsWorkflow)
 	def.RegisterActivity(o.Activities)
 
 	// Heartbeats reach Temporal at least every 2 s, so a stream notices a
 	// pause, a reconfigure or a cancellation within that.
 	streams := worker.New(c, TaskQueueStreams, worker.Options{MaxHeartbeatThrottleInterval: 2 * time.Second,
-		WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError})
+		WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError, Interceptors: o.Interceptors})
 	streams.RegisterWorkflow(workflows.CameraStreamWorkflow)
 	streams.RegisterActivity(o.Activities)
 	// Sessions hold a slot each for hours: a worker takes at most
@@ -134,6 +142,15 @@ func Schedules(o WorkerOptions) []Schedule {
 			Args:       []any{contract.OdooSyncInput{Trigger: contract.OdooTriggerSchedule, SearchAttributes: o.SearchAttributes}},
 			TaskQueue:  TaskQueueDefault,
 			Note:       "Rollcall: push attendance to Odoo HR when the sync is enabled and its interval has passed (PUT /api/v1/odoo/config)",
+		},
+		{
+			ID:         ScheduleSystemMetrics,
+			Every:      time.Minute,
+			Workflow:   workflows.SystemMetricsWorkflow,
+			WorkflowID: workflows.SystemMetricsWorkflowID,
+			Args:       []any{contract.SystemMetricsInput{Retention: o.MetricsRetention}},
+			TaskQueue:  TaskQueueDefault,
+			Note:       "Rollcall: sample host and service figures, check every service, purge samples past retention",
 		},
 	}
 }

@@ -13,9 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/rueidis"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/rollcall/rollcall/activities"
@@ -32,6 +34,8 @@ import (
 	"github.com/rollcall/rollcall/internal/provider/builtin"
 	"github.com/rollcall/rollcall/internal/recognizer"
 	"github.com/rollcall/rollcall/internal/secrets"
+	"github.com/rollcall/rollcall/internal/sysmetrics"
+	"github.com/rollcall/rollcall/internal/telemetry"
 	"github.com/rollcall/rollcall/store"
 	"github.com/rollcall/rollcall/temporal"
 )
@@ -142,6 +146,14 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
+	// The worker's counters: on the API's /metrics in one process, on a
+	// listener of their own (ROLLCALL_METRICS_ADDR) in a worker process.
+	tel := telemetry.New()
+	if withWorker && withAPI {
+		d.collectors = append(d.collectors, tel)
+	} else if withWorker && a.cfg.MetricsAddr != "" {
+		g.Go(func() error { return a.serveWorkerMetrics(gctx, tel) })
+	}
 	if withAPI {
 		g.Go(func() error { return a.runAPI(gctx, d) })
 	}
@@ -155,11 +167,13 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		publisher := live.NewHub(rdb, a.cfg.RedisPrefix, a.log)
 		writer := activities.NewDetectionWriter(db, a.log)
 		writer.Blobs = d.blobs
+		writer.Telemetry = tel
 		writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
 		// Stored recognitions become attendance in the background.
 		feeder := activities.NewAttendanceFeeder(db, attendance.Rules{Threshold: a.cfg.Attendance.Threshold,
 			Cooldown: a.cfg.Attendance.Cooldown, MinSession: a.cfg.Attendance.MinSession}, publisher, a.log, 8192, 4)
 		writer.OnWritten = feeder.OfferDetections
+		feeder.Telemetry = tel
 		writerDone := make(chan struct{})
 		go func() { defer close(writerDone); writer.Run(writerCtx) }()
 		go feeder.Run(writerCtx)
@@ -178,15 +192,34 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 					Stream: activities.StreamSettings{SnapshotFrames: a.cfg.DetectionSnapshots, FrameWidth: a.cfg.StreamFrameWidth,
 						Watchdog: a.cfg.StreamWatchdog, FirstFrame: a.cfg.StreamFirstFrame, OfflineGrace: a.cfg.CameraOfflineGrace},
 					ExportPDFMaxRows: a.cfg.Attendance.ExportPDFMaxRows,
+					System:           a.monitor(d, rdb),
+					Telemetry:        tel,
 				},
 				AuditRetention: a.cfg.AuditRetention,
 				Log:            a.log,
 				StopTimeout:    a.cfg.ShutdownTimeout,
 				StreamSlots:    a.cfg.StreamSlots,
+
+				MetricsRetention: a.cfg.MetricsRetention,
+				Interceptors:     []interceptor.WorkerInterceptor{tel.Interceptor()},
 			})
 		})
 	}
 	return g.Wait()
+}
+
+// monitor measures the host and checks the services for the system
+// metrics schedule, with the same checks as /health/ready.
+func (a *app) monitor(d *deps, rdb rueidis.Client) *sysmetrics.Monitor {
+	return &sysmetrics.Monitor{DB: d.db, Redis: rdb, Objects: d.blobs, Temporal: d.tc, Namespace: a.cfg.TemporalNamespace,
+		Queues: temporal.TaskQueues(), Streams: d.streams, DataDir: a.cfg.MetricsDiskPath,
+		Provider: d.providers, Secrets: d.box, Timeout: 3 * time.Second,
+		Probes: []sysmetrics.Probe{
+			{Name: "postgres", Kind: sysmetrics.KindDatabase, Check: d.db.PingContext},
+			{Name: "redis", Kind: sysmetrics.KindCache, Check: func(ctx context.Context) error { return rdb.Do(ctx, rdb.B().Ping().Build()).Error() }},
+			{Name: "minio", Kind: sysmetrics.KindObjectStore, Check: d.blobs.Check},
+			{Name: "temporal", Kind: sysmetrics.KindWorkflow, Check: func(ctx context.Context) error { return temporal.CheckHealth(ctx, d.tc) }},
+		}}
 }
 
 // deps are the connections shared by the API and the worker of one process.
@@ -197,6 +230,8 @@ type deps struct {
 	blobs     *blob.Store
 	box       *secrets.Box
 	providers *recognizer.Manager
+	// collectors are served on the API's /metrics too.
+	collectors []prometheus.Collector
 }
 
 func (a *app) runAPI(ctx context.Context, d *deps) error {
@@ -227,7 +262,7 @@ func (a *app) runAPI(ctx context.Context, d *deps) error {
 	handler, _, err := api.New(api.Deps{
 		Version: version, Config: a.cfg, Log: a.log, DB: db, Redis: rdb, Tokens: tokens,
 		Temporal: tc, Streams: d.streams, Blobs: blobs, Secrets: d.box, Versions: versions, Providers: d.providers, Live: hub,
-		Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, live.DefaultWindow, live.DefaultPerCamera),
+		Recent: live.NewRecent(rdb, a.cfg.RedisPrefix, live.DefaultWindow, live.DefaultPerCamera), Collectors: d.collectors,
 		Checks: map[string]api.Checker{
 			"postgres": db.PingContext,
 			"redis":    func(ctx context.Context) error { return rdb.Do(ctx, rdb.B().Ping().Build()).Error() },

@@ -110,6 +110,13 @@ type Config struct {
 	PasswordMinLength int
 	AuditRetention    time.Duration
 
+	// MetricsRetention keeps system metric samples this long
+	// (ROLLCALL_METRICS_RETENTION, default 30 days); MetricsDiskPath is
+	// the directory whose file system's use is sampled
+	// (ROLLCALL_METRICS_DISK_PATH, default the working directory).
+	MetricsRetention time.Duration
+	MetricsDiskPath  string
+
 	AdminUsername string
 	AdminPassword string
 	AdminEmail    string
@@ -275,6 +282,9 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 
 		PasswordMinLength: e.int("ROLLCALL_PASSWORD_MIN_LENGTH", 10),
 		AuditRetention:    e.duration("ROLLCALL_AUDIT_RETENTION", 365*24*time.Hour),
+
+		MetricsRetention: e.duration("ROLLCALL_METRICS_RETENTION", 30*24*time.Hour),
+		MetricsDiskPath:  e.str("ROLLCALL_METRICS_DISK_PATH", "."),
 
 		AdminUsername: e.str("ROLLCALL_ADMIN_USERNAME", "admin"),
 		AdminPassword: e.str("ROLLCALL_ADMIN_PASSWORD", ""),

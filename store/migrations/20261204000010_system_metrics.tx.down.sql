@@ -1,0 +1,5 @@
+DROP TABLE system_services;
+
+--bun:split
+
+DROP TABLE system_metrics;
