@@ -58,5 +58,5 @@ type RetentionResult struct {
 	Objects    int64 // snapshot objects removed
 	Partitions int   // day partitions dropped
 	// Records (attendance only): daily records deleted.
-	Records int64 `json:",omitempty"`
+	Records int64
 }
