@@ -156,6 +156,10 @@ func BenchmarkRetireDetectionDay(b *testing.B) {
 	if _, err := db.ExecContext(ctx, "ANALYZE detections"); err != nil {
 		b.Fatal(err)
 	}
+	var size int64
+	if err := db.QueryRowContext(ctx, "SELECT pg_total_relation_size(?)", store.DetectionsPartitioned.PartitionName(day)).Scan(&size); err != nil {
+		b.Fatal(err)
+	}
 	acts := &activities.Activities{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	start := time.Now()
 	res, err := acts.RetireDetections(ctx, contract.RetentionInput{Before: day.AddDate(0, 0, 1)})
@@ -204,5 +208,6 @@ func BenchmarkRetireDetectionDay(b *testing.B) {
 	fmt.Fprintf(tw, "partitioned\t%d\t%.1f\t%.2f\tRetireDetections: count + DROP partition\t%.0f\t\n", n, gen.Seconds(), retire.Seconds(), float64(n)/retire.Seconds())
 	fmt.Fprintf(tw, "unpartitioned\t%d\t%.1f\t%.2f\tDELETE of the day (beside a second day)\t%.0f\t\n", deleted, flatGen.Seconds(), deleteTime.Seconds(), float64(deleted)/deleteTime.Seconds())
 	_ = tw.Flush()
+	fmt.Fprintf(&out, "the day's partition held %.0f MiB with its indexes (%.0f bytes a row)\n", float64(size)/(1<<20), float64(size)/float64(n))
 	fmt.Print(out.String())
 }
