@@ -40,6 +40,9 @@ func TestEnsurePartitionsIsIdempotent(t *testing.T) {
 	now := time.Now().UTC().AddDate(0, 0, 200)
 	stray := mustDetection(t, db, now.Add(-2*time.Hour))
 	require.Equal(t, "detections_default", partitionOf(t, db, "detections", stray.ID))
+	strayEvent := &store.DetectionEvent{OccurredAt: now.Add(24 * time.Hour), Kind: "test", Level: "info", Message: "early"}
+	require.NoError(t, store.InsertDetectionEvent(ctx, db, strayEvent))
+	require.Equal(t, "detection_event_logs_default", partitionOf(t, db, "detection_event_logs", strconv.FormatInt(strayEvent.ID, 10)))
 
 	created, err := store.EnsurePartitions(ctx, db, now, 3)
 	require.NoError(t, err)
@@ -50,6 +53,11 @@ func TestEnsurePartitionsIsIdempotent(t *testing.T) {
 
 	require.Equal(t, store.DetectionsPartitioned.PartitionName(stray.DetectedAt), partitionOf(t, db, "detections", stray.ID),
 		"a row that waited in DEFAULT moves into its day's partition")
+	require.Equal(t, store.PipelineEventsPartitioned.PartitionName(strayEvent.OccurredAt),
+		partitionOf(t, db, "detection_event_logs", strconv.FormatInt(strayEvent.ID, 10)))
+	next := &store.DetectionEvent{OccurredAt: strayEvent.OccurredAt, Kind: "test", Level: "info", Message: "after the move"}
+	require.NoError(t, store.InsertDetectionEvent(ctx, db, next))
+	require.Greater(t, next.ID, strayEvent.ID, "the moved partition takes new rows, IDs from the same sequence")
 	parts, err := store.DayPartitions(ctx, db, store.PipelineEventsPartitioned)
 	require.NoError(t, err)
 	var names []string
