@@ -83,22 +83,30 @@ func (a *Activities) retire(ctx context.Context, t store.DayPartitioned, in cont
 		}
 		if t == store.DetectionsPartitioned {
 			// Frames first, then the rows: a run that stops midway leaves
-			// rows whose frames are gone, never frames nothing names.
-			for {
-				rows, err := store.ExpiredRows(ctx, a.DB, t, part.Name, before, p.After, true, batch)
-				if err != nil {
-					return p.Result, err
+			// rows whose frames are gone, never frames nothing names. The
+			// day is read an hour at a time, so that no statement reads
+			// much more than a batch, with snapshots or without.
+			from := part.Day
+			if p.After != nil {
+				from = p.After.At.Truncate(time.Hour)
+			}
+			for ; from.Before(part.End()); from = from.Add(time.Hour) {
+				for {
+					rows, err := store.ExpiredRows(ctx, a.DB, t, part.Name, from, from.Add(time.Hour), p.After, true, batch)
+					if err != nil {
+						return p.Result, err
+					}
+					if len(rows) == 0 {
+						break
+					}
+					n, err := a.removeFrames(ctx, rows)
+					if err != nil {
+						return p.Result, err
+					}
+					p.Result.Objects += n
+					p.After = &rows[len(rows)-1]
+					beat()
 				}
-				if len(rows) == 0 {
-					break
-				}
-				n, err := a.removeFrames(ctx, rows)
-				if err != nil {
-					return p.Result, err
-				}
-				p.Result.Objects += n
-				p.After = &rows[len(rows)-1]
-				beat()
 			}
 		}
 		n, err := store.CountRows(ctx, a.DB, part.Name)
@@ -114,7 +122,7 @@ func (a *Activities) retire(ctx context.Context, t store.DayPartitioned, in cont
 		beat()
 	}
 	for {
-		rows, err := store.ExpiredRows(ctx, a.DB, t, t.DefaultPartition(), before, nil, false, batch)
+		rows, err := store.ExpiredRows(ctx, a.DB, t, t.DefaultPartition(), time.Time{}, before, nil, false, batch)
 		if err != nil {
 			return p.Result, err
 		}

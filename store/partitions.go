@@ -120,23 +120,17 @@ func (t DayPartitioned) ensureDay(ctx context.Context, db *bun.DB, day time.Time
 		// The DEFAULT partition holds rows of this day (written while the
 		// partition was missing): a partition cannot be created over them,
 		// so they move into a table that is then attached.
-		for _, q := range []string{
-			"CREATE TABLE ? (LIKE ? INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
-			"WITH moved AS (DELETE FROM ? WHERE ? >= ? AND ? < ? RETURNING *) INSERT INTO ? SELECT * FROM moved",
-			"ALTER TABLE ? ATTACH PARTITION ? FOR VALUES FROM (?) TO (?)",
-		} {
-			var args []any
-			switch {
-			case strings.HasPrefix(q, "CREATE"):
-				args = []any{bun.Ident(name), bun.Ident(t.Table)}
-			case strings.HasPrefix(q, "WITH"):
-				args = []any{bun.Ident(t.DefaultPartition()), bun.Ident(t.Column), from, bun.Ident(t.Column), to, bun.Ident(name)}
-			default:
-				args = []any{bun.Ident(t.Table), bun.Ident(name), from, to}
-			}
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-				return err
-			}
+		if _, err := tx.ExecContext(ctx, "CREATE TABLE ? (LIKE ? INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
+			bun.Ident(name), bun.Ident(t.Table)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "WITH moved AS (DELETE FROM ? WHERE ? >= ? AND ? < ? RETURNING *) INSERT INTO ? SELECT * FROM moved",
+			bun.Ident(t.DefaultPartition()), bun.Ident(t.Column), from, bun.Ident(t.Column), to, bun.Ident(name)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "ALTER TABLE ? ATTACH PARTITION ? FOR VALUES FROM (?) TO (?)",
+			bun.Ident(t.Table), bun.Ident(name), from, to); err != nil {
+			return err
 		}
 		created = true
 		return nil
@@ -231,12 +225,17 @@ type RowRef struct {
 	SnapshotKey string
 }
 
-// ExpiredRows returns up to limit rows of table (a partition of t)
-// older than before, after the keyset position (zero: from the start),
-// oldest first. withSnapshot keeps only rows that hold a snapshot.
-func ExpiredRows(ctx context.Context, db bun.IDB, t DayPartitioned, table string, before time.Time, after *RowRef, withSnapshot bool, limit int) ([]RowRef, error) {
+// ExpiredRows returns up to limit rows of table (a partition of t) in
+// [from, before) (a zero from: no lower bound), after the keyset position
+// (nil: from the start), oldest first. withSnapshot keeps only rows that
+// hold a snapshot. Callers bound the window so that a statement reads a
+// bounded part of the index whatever the rows hold.
+func ExpiredRows(ctx context.Context, db bun.IDB, t DayPartitioned, table string, from, before time.Time, after *RowRef, withSnapshot bool, limit int) ([]RowRef, error) {
 	q := db.NewSelect().TableExpr("?", bun.Ident(table)).ColumnExpr("?, id::text", bun.Ident(t.Column)).
 		Where("? < ?", bun.Ident(t.Column), before)
+	if !from.IsZero() {
+		q = q.Where("? >= ?", bun.Ident(t.Column), from)
+	}
 	if t == DetectionsPartitioned {
 		q = q.ColumnExpr("snapshot_key")
 		if withSnapshot {
