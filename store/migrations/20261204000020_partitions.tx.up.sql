@@ -158,3 +158,10 @@ CREATE INDEX detection_event_logs_camera_idx ON detection_event_logs (camera_id,
 --bun:split
 
 CREATE INDEX detection_event_logs_dedupe_idx ON detection_event_logs (dedupe_key) WHERE dedupe_key IS NOT NULL;
+
+--bun:split
+
+-- Retiring a day reads the snapshot keys of its rows: this index holds only
+-- rows with a frame (none while ROLLCALL_DETECTION_SNAPSHOTS is off), so the
+-- read costs what there is to delete.
+CREATE INDEX detections_snapshot_idx ON detections (detected_at, id) WHERE snapshot_key <> '';
