@@ -60,15 +60,19 @@ func (a *Activities) DetectFrame(ctx context.Context, in contract.DetectFrameInp
 	}
 	now := a.now().UTC()
 	// IDs derive from the workflow run (a DetectFrame workflow runs this
-	// activity once), so a retry writes the same rows and the store keeps
-	// the first attempt's.
-	runKey := uuid.NewString()
+	// activity once) and the time the activity was first scheduled (the
+	// same for every attempt), so a retry writes the same rows and the
+	// store keeps the first attempt's; being UUIDv7s they are time-ordered.
+	runKey, idTime := uuid.NewString(), now
 	if activity.IsActivity(ctx) {
 		info := activity.GetInfo(ctx)
 		runKey = info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityType.Name
+		if !info.ScheduledTime.IsZero() {
+			idTime = info.ScheduledTime
+		}
 	}
 	ids := func(i int) string {
-		return uuid.NewSHA1(detectionIDSpace, fmt.Appendf(nil, "%s/%d", runKey, i)).String()
+		return store.DetectionIDFor(idTime, detectionIDSpace, fmt.Appendf(nil, "%s/%d", runKey, i))
 	}
 	rows, labels := frameFaces(found.Faces, ids, now, in.CameraID, res.ImageKey, store.DetectionSourceSendFrame, names)
 	res.Detections = labels

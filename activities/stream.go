@@ -364,7 +364,7 @@ func (s *stream) recognize(ctx context.Context, f ffmpeg.Frame) {
 	if err != nil && ctx.Err() == nil {
 		s.a.Log.Warn("face profiles not looked up", slog.String("camera_id", s.cameraID), slog.String("error", err.Error()))
 	}
-	rows, labels := frameFaces(found.Faces, func(int) string { return uuid.NewString() }, at, s.cameraID, snapshot, store.DetectionSourceStream, names)
+	rows, labels := frameFaces(found.Faces, func(int) string { return store.NewDetectionID() }, at, s.cameraID, snapshot, store.DetectionSourceStream, names)
 	known := 0
 	for _, l := range labels {
 		if l.Known {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/rollcall/rollcall/contract"
@@ -67,27 +68,56 @@ func InsertDetections(ctx context.Context, db bun.IDB, ds []Detection) error {
 }
 
 // RecordFrame writes a frame's detections and its event in one
-// transaction, idempotently: detections that exist (same IDs) and an event
-// whose DedupeKey exists are left as they are, so a retried activity whose
-// first attempt committed adds nothing.
+// transaction, idempotently: when an event with the same DedupeKey was
+// recorded (a retried activity whose first attempt committed), nothing is
+// written again. Detections and events are partitioned by time, so no
+// unique index spans them: attempts of one key are serialised by an
+// advisory lock on it instead, and an existing detection (same ID and
+// time) is left as it is.
 func RecordFrame(ctx context.Context, db *bun.DB, ds []Detection, ev *DetectionEvent) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if ev != nil && ev.DedupeKey != nil {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('detection-event'), hashtext(?))", *ev.DedupeKey); err != nil {
+				return fmt.Errorf("store: record frame: %w", err)
+			}
+			done, err := tx.NewSelect().Model((*DetectionEvent)(nil)).Where("dedupe_key = ?", *ev.DedupeKey).Exists(ctx)
+			if err != nil {
+				return fmt.Errorf("store: record frame: %w", err)
+			}
+			if done {
+				return nil
+			}
+		}
 		if len(ds) > 0 {
-			if _, err := tx.NewInsert().Model(&ds).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
+			if _, err := tx.NewInsert().Model(&ds).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
 				return fmt.Errorf("store: record frame detections: %w", err)
 			}
 		}
 		if ev != nil {
-			q := tx.NewInsert().Model(ev)
-			if ev.DedupeKey != nil {
-				q = q.On("CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING")
-			}
-			if _, err := q.Exec(ctx); err != nil {
+			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
 				return fmt.Errorf("store: record frame event: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+// NewDetectionID returns a new detection ID: a UUIDv7, ordered by time, so
+// a day's inserts stay at the right edge of the primary key index.
+func NewDetectionID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// DetectionIDFor returns a detection ID that is the same for the same
+// (t, name): a UUIDv7 carrying t's millisecond and, in place of its random
+// bits, those of a name-based UUID (for writes that a retry repeats).
+func DetectionIDFor(t time.Time, space uuid.UUID, name []byte) string {
+	id := uuid.NewSHA1(space, name)
+	ms := uint64(t.UnixMilli())
+	for i := range 6 {
+		id[i] = byte(ms >> (40 - 8*i))
+	}
+	id[6] = id[6]&0x0f | 0x70 // version 7
+	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
+	return id.String()
 }
 
 // DetectionEvent is one entry of the detection pipeline's event log.

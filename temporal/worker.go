@@ -13,6 +13,7 @@ import (
 
 	"github.com/rollcall/rollcall/activities"
 	"github.com/rollcall/rollcall/contract"
+	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/workflows"
 )
 
@@ -40,6 +41,9 @@ type WorkerOptions struct {
 	// Interceptors are given to the workflow workers (e.g. the workflow
 	// outcome counters of internal/telemetry).
 	Interceptors []interceptor.WorkerInterceptor
+	// Retention is what the cleanup schedule keeps of detections, events
+	// and attendance (zero: kept forever).
+	Retention config.RetentionConfig
 }
 
 // NewWorkers registers every workflow and activity: short work on the
@@ -88,9 +92,9 @@ func Schedules(o WorkerOptions) []Schedule {
 			Every:      time.Hour,
 			Workflow:   workflows.CleanupWorkflow,
 			WorkflowID: workflows.CleanupWorkflowID,
-			Args:       []any{contract.CleanupWorkflowInput{SessionGrace: 24 * time.Hour, AuditRetention: o.AuditRetention}},
+			Args:       []any{cleanupInput(o)},
 			TaskQueue:  TaskQueueDefault,
-			Note:       "Rollcall: purge expired sessions and audit entries past retention",
+			Note:       "Rollcall: purge expired sessions, audit entries, exports, detections with their frames, pipeline and camera events (and attendance when set) past retention; keep the coming days' partitions ready",
 		},
 		{
 			ID:         ScheduleCameraHealth,

@@ -180,6 +180,14 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 		// The writer outlives the worker, to store the detections of
 		// streams stopped by the shutdown.
 		defer func() { stopWriter(); <-writerDone }()
+		// The coming days' partitions (the cleanup schedule keeps them so);
+		// without them rows land in the DEFAULT partition, so a failure
+		// here is only logged.
+		if n, err := store.EnsurePartitions(ctx, db, time.Now(), a.cfg.Retention.PartitionsAhead); err != nil {
+			a.log.Warn("partitions not created", slog.String("error", err.Error()))
+		} else if n > 0 {
+			a.log.Info("partitions created", slog.Int("count", n))
+		}
 		g.Go(func() error {
 			return temporal.RunWorker(gctx, tc, temporal.WorkerOptions{
 				Namespace: a.cfg.TemporalNamespace,
@@ -196,6 +204,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 					Telemetry:        tel,
 				},
 				AuditRetention: a.cfg.AuditRetention,
+				Retention:      a.cfg.Retention,
 				Log:            a.log,
 				StopTimeout:    a.cfg.ShutdownTimeout,
 				StreamSlots:    a.cfg.StreamSlots,

@@ -122,6 +122,7 @@ type Config struct {
 	AdminEmail    string
 
 	Attendance AttendanceConfig
+	Retention  RetentionConfig
 }
 
 // JWTConfig configures access-token signing.
@@ -350,6 +351,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		e.fail("ROLLCALL_PASSWORD_MIN_LENGTH", "must be at least 8")
 	}
 	c.Attendance = loadAttendance(&e)
+	c.Retention = loadRetention(&e)
 	checkProduction(&c, &e)
 	return c, e.err()
 }
