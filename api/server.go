@@ -227,6 +227,7 @@ func New(d Deps) (http.Handler, huma.API, error) {
 	registerProviders(v1, s)
 	registerWS(router, s, d.Live)
 	registerDetections(v1, s)
+	registerUnknownFaces(v1, s)
 	registerLiveDetections(v1, s)
 	registerAttendance(v1, s)
 	registerAttendanceReports(v1, s)

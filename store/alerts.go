@@ -168,7 +168,7 @@ func FindAlerts(ctx context.Context, db bun.IDB, f AlertFilter) ([]Alert, error)
 	var out []Alert
 	q := db.NewSelect().Model(&out)
 	if len(f.Statuses) > 0 {
-		q = q.Where("status IN (?)", bun.In(f.Statuses))
+		q = q.Where("status IN (?)", bun.List(f.Statuses))
 	}
 	if f.Type != "" {
 		q = q.Where("type = ?", f.Type)

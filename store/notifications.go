@@ -55,7 +55,7 @@ func ActiveUserIDsWithRoles(ctx context.Context, db bun.IDB, roles []string) ([]
 		return nil, nil
 	}
 	err := db.NewSelect().Model((*User)(nil)).Column("id").
-		Where("role IN (?)", bun.In(roles)).Where("is_active").Order("id").Scan(ctx, &ids)
+		Where("role IN (?)", bun.List(roles)).Where("is_active").Order("id").Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: users with roles: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 
 // migrations are the names MigrationsStatus and MigrateUp give the
 // embedded migrations, in order.
-var migrations = []string{"20261125000001_foundation", "20261126000001_cameras", "20261126000002_cache_versions", "20261126000003_faces", "20261126000004_detections", "20261203000001_attendance", "20261203000002_exports", "20261203000201_detection_event_dedupe", "20261204000001_odoo", "20261204000002_camera_config_events", "20261204000010_system_metrics", "20261204000020_partitions", "20261204000030_alerts"}
+var migrations = []string{"20261125000001_foundation", "20261126000001_cameras", "20261126000002_cache_versions", "20261126000003_faces", "20261126000004_detections", "20261203000001_attendance", "20261203000002_exports", "20261203000201_detection_event_dedupe", "20261204000001_odoo", "20261204000002_camera_config_events", "20261204000010_system_metrics", "20261204000020_partitions", "20261204000030_alerts", "20261204000040_unknown_review"}
 
 func allMigrations(applied bool) map[string]bool {
 	out := map[string]bool{}

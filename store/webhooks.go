@@ -95,7 +95,7 @@ func WebhooksFor(ctx context.Context, db bun.IDB, alertType string, severities [
 	var out []AlertWebhook
 	err := db.NewSelect().Model(&out).Where("enabled").
 		Where("(cardinality(alert_types) = 0 OR ? = ANY(alert_types))", alertType).
-		Where("min_severity IN (?)", bun.In(severities)).Order("name").Scan(ctx)
+		Where("min_severity IN (?)", bun.List(severities)).Order("name").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: webhooks for %s: %w", alertType, err)
 	}
