@@ -29,6 +29,10 @@ type Detection struct {
 	BoxHeight           int       `bun:"box_height,notnull"`
 	SnapshotKey         string    `bun:"snapshot_key,notnull"`
 	Source              string    `bun:"source,notnull"`
+	// Review marks an unknown face an operator dismissed or assigned to
+	// a person (ReviewDismissed, ReviewAssigned; "" before review).
+	Review     string     `bun:"review,notnull"`
+	ReviewedAt *time.Time `bun:"reviewed_at"`
 }
 
 // Live is how the detection appears live, labelled with its person's
