@@ -80,22 +80,7 @@ func (a *Activities) DeliverAlertWebhook(ctx context.Context, in contract.AlertW
 // FailAlertWebhookDelivery marks a delivery failed for good (its retries
 // ran out), keeping the last answer recorded.
 func (a *Activities) FailAlertWebhookDelivery(ctx context.Context, deliveryID, reason string) error {
-	d, err := store.FindDelivery(ctx, a.DB, deliveryID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if d.Status != store.DeliveryPending {
-		return nil
-	}
-	if d.LastError != "" {
-		reason = d.LastError
-	}
-	_, err = a.DB.NewUpdate().Model((*store.WebhookDelivery)(nil)).Where("id = ?", deliveryID).
-		Set("status = ?", store.DeliveryFailed).Set("last_error = ?", reason).Exec(ctx)
-	return err
+	return store.FailDelivery(ctx, a.DB, deliveryID, reason)
 }
 
 // recordDelivery stores an attempt's outcome; the delivery goes on (or

@@ -364,10 +364,10 @@ func TestAlertWebhookDeliveries(t *testing.T) {
 // a worker polling it clears the alert.
 func TestQueueWatch(t *testing.T) {
 	h := newHarness(t)
-	testenv.TemporalNamespace(t, apiNamespace)
+	ns := testenv.TemporalNamespace(t, apiNamespace)
 	queue := "rollcall-test-watch-" + uuid.NewString()[:8]
 	svc := h.alertService()
-	w := &alerts.QueueWatch{Alerts: svc, Temporal: h.temporal, Queues: []string{queue}, Grace: time.Nanosecond}
+	w := &alerts.QueueWatch{Alerts: svc, Temporal: h.temporal, Namespace: ns, Queues: []string{queue}, Grace: time.Nanosecond}
 	ctx := context.Background()
 	w.Check(ctx) // starts the grace
 	time.Sleep(10 * time.Millisecond)

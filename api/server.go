@@ -93,6 +93,7 @@ func (v dbVersions) Version(ctx context.Context, name string) (int64, error) {
 // Blobs is the part of the object store the API uses.
 type Blobs interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
 	Delete(ctx context.Context, key string) error
 	PresignGet(ctx context.Context, key string, expiry time.Duration, filename string) (string, error)
 	DeletePrefix(ctx context.Context, prefix string) (int, error)

@@ -308,13 +308,7 @@ func (s *Server) facePhotos(ctx context.Context, profileID string, frames []stor
 }
 
 func (s *Server) readBlob(ctx context.Context, key string) ([]byte, error) {
-	getter, ok := s.blobs.(interface {
-		Get(ctx context.Context, key string) (io.ReadCloser, error)
-	})
-	if !ok {
-		return nil, errors.New("api: the object store cannot be read")
-	}
-	r, err := getter.Get(ctx, key)
+	r, err := s.blobs.Get(ctx, key)
 	if err != nil {
 		return nil, err
 	}

@@ -153,6 +153,18 @@ func RecordDeliveryAttempt(ctx context.Context, db bun.IDB, id, status string, h
 	return nil
 }
 
+// FailDelivery marks a pending delivery failed for good (its retries ran
+// out), keeping the last error recorded if there is one. A delivery no
+// longer pending, or gone, is left as it is.
+func FailDelivery(ctx context.Context, db bun.IDB, id, reason string) error {
+	_, err := db.NewUpdate().Model((*WebhookDelivery)(nil)).Where("id = ?", id).Where("status = ?", DeliveryPending).
+		Set("status = ?", DeliveryFailed).Set("last_error = CASE WHEN last_error = '' THEN ? ELSE last_error END", reason).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: fail webhook delivery: %w", err)
+	}
+	return nil
+}
+
 // FindDelivery returns one delivery.
 func FindDelivery(ctx context.Context, db bun.IDB, id string) (*WebhookDelivery, error) {
 	var d WebhookDelivery

@@ -31,10 +31,7 @@ const cleanupHistoryFile = "testdata/cleanup_history.json"
 // TestCleanupWorkflowReplaysRecordedHistory fails when a change to
 // CleanupWorkflow would break runs already started by a deployed worker.
 func TestCleanupWorkflowReplaysRecordedHistory(t *testing.T) {
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflow(workflows.CleanupWorkflow)
-
-	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)), cleanupHistoryFile))
+	mustReplay(t, cleanupHistoryFile, workflows.CleanupWorkflow)
 }
 
 // TestRecordCleanupHistory rewrites testdata/cleanup_history.json from a real
@@ -100,4 +97,15 @@ func randomSuffix() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// mustReplay replays a recorded history against the given workflows and
+// fails the test when the current code would not reproduce it.
+func mustReplay(t *testing.T, file string, wfs ...any) {
+	t.Helper()
+	r := worker.NewWorkflowReplayer()
+	for _, wf := range wfs {
+		r.RegisterWorkflow(wf)
+	}
+	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)), file))
 }

@@ -31,10 +31,7 @@ const cleanupRetentionHistoryFile = "testdata/cleanup_retention_history.json"
 // TestCleanupRetentionReplaysRecordedHistory fails when a change to
 // CleanupWorkflow would break runs recorded with the retention steps.
 func TestCleanupRetentionReplaysRecordedHistory(t *testing.T) {
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflow(workflows.CleanupWorkflow)
-
-	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)), cleanupRetentionHistoryFile))
+	mustReplay(t, cleanupRetentionHistoryFile, workflows.CleanupWorkflow)
 }
 
 // TestCleanupRetentionOnStack runs CleanupWorkflow on the stack's Temporal

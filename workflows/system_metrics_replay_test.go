@@ -28,9 +28,7 @@ const systemMetricsHistoryFile = "testdata/system_metrics_history.json"
 // TestSystemMetricsWorkflowReplaysRecordedHistory fails when a change to
 // SystemMetricsWorkflow would break runs already started by a deployed worker.
 func TestSystemMetricsWorkflowReplaysRecordedHistory(t *testing.T) {
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflow(workflows.SystemMetricsWorkflow)
-	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)), systemMetricsHistoryFile))
+	mustReplay(t, systemMetricsHistoryFile, workflows.SystemMetricsWorkflow)
 }
 
 // TestSystemMetricsWorkflowStoresAndPurges runs the workflow on the stack's

@@ -285,9 +285,10 @@ func (a *app) runAPI(ctx context.Context, d *deps) error {
 	// Task queues without workers are alerted from here: a worker cannot
 	// report that no worker polls its queue.
 	queues := &alerts.QueueWatch{
-		Alerts:   &alerts.Service{DB: db, Log: a.log, Live: hub, Temporal: tc, TaskQueue: temporal.TaskQueueDefault},
-		Temporal: tc,
-		Queues:   []string{temporal.TaskQueueDefault, temporal.TaskQueueStreams, temporal.TaskQueueStreamSessions},
+		Alerts:    &alerts.Service{DB: db, Log: a.log, Live: hub, Temporal: tc, TaskQueue: temporal.TaskQueueDefault},
+		Temporal:  tc,
+		Namespace: a.cfg.TemporalNamespace,
+		Queues:    []string{temporal.TaskQueueDefault, temporal.TaskQueueStreams, temporal.TaskQueueStreamSessions},
 	}
 	go queues.Run(ctx)
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)

@@ -5,8 +5,9 @@ import (
 	"log/slog"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+
+	"github.com/rollcall/rollcall/internal/sysmetrics"
 )
 
 // QueueWatch raises task_queue_no_workers when no worker has polled one of
@@ -16,9 +17,10 @@ import (
 // could not report that no worker polls its own queue. Every API replica
 // may run it; the de-duplication key keeps one alert per queue.
 type QueueWatch struct {
-	Alerts   *Service
-	Temporal client.Client
-	Queues   []string
+	Alerts    *Service
+	Temporal  client.Client
+	Namespace string
+	Queues    []string
 	// Every is the time between checks (default 30 s).
 	Every time.Duration
 	// Grace is how long a queue may go without pollers before the alert
@@ -87,27 +89,21 @@ func (w *QueueWatch) Check(ctx context.Context) {
 	}
 }
 
-// pollerFresh is how recently a poller must have polled to count: a live
-// worker's long poll lasts about a minute, and Temporal keeps listing a
-// stopped worker for minutes after its last poll.
+// pollerFresh is how recently a queue must have been polled to count as
+// served: a live worker's long poll lasts about a minute, and Temporal
+// keeps listing a stopped worker for minutes after its last poll.
 const pollerFresh = 2 * time.Minute
 
-// pollers counts the workflow and activity pollers that polled q lately.
+// pollers counts the pollers of q if one polled lately, else 0.
 func (w *QueueWatch) pollers(ctx context.Context, q string) (int, error) {
-	n := 0
-	now := w.Alerts.now()
-	for _, typ := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		resp, err := w.Temporal.DescribeTaskQueue(cctx, q, typ)
-		cancel()
-		if err != nil {
-			return 0, err
-		}
-		for _, p := range resp.GetPollers() {
-			if t := p.GetLastAccessTime(); t == nil || now.Sub(t.AsTime()) < pollerFresh {
-				n++
-			}
-		}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	st, err := sysmetrics.DescribeQueue(cctx, w.Temporal.WorkflowService(), w.Namespace, q)
+	if err != nil {
+		return 0, err
 	}
-	return n, nil
+	if st.LastAccess != nil && w.Alerts.now().Sub(*st.LastAccess) >= pollerFresh {
+		return 0, nil
+	}
+	return st.Pollers, nil
 }
