@@ -11,6 +11,11 @@
 // pinned npm package and checks its integrity.
 package facenet
 
+import (
+	"image"
+	"image/color"
+)
+
 // DescriptorLen is the length of a face descriptor.
 const DescriptorLen = 128
 
@@ -36,4 +41,49 @@ type Landmarks [68]Point
 type Image struct {
 	Width, Height int
 	Pix           []uint8 // len 3*Width*Height
+}
+
+// DetectOptions tune Detect. Zero values take the defaults.
+type DetectOptions struct {
+	// InputSize is the side the image is scaled to (padded to a square
+	// first) before detection: a multiple of 32, default 416. Smaller is
+	// faster and misses small faces.
+	InputSize int
+	// ScoreThreshold (0..1, default 0.5): weaker detections are dropped.
+	ScoreThreshold float64
+}
+
+// FromImage converts any image to an RGB Image.
+func FromImage(src image.Image) *Image {
+	b := src.Bounds()
+	img := &Image{Width: b.Dx(), Height: b.Dy(), Pix: make([]uint8, 3*b.Dx()*b.Dy())}
+	switch s := src.(type) {
+	case *image.RGBA:
+		for y := 0; y < img.Height; y++ {
+			row := s.Pix[(y)*s.Stride:]
+			out := img.Pix[3*y*img.Width:]
+			for x := 0; x < img.Width; x++ {
+				out[3*x], out[3*x+1], out[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
+			}
+		}
+		return img
+	case *image.YCbCr:
+		for y := 0; y < img.Height; y++ {
+			out := img.Pix[3*y*img.Width:]
+			for x := 0; x < img.Width; x++ {
+				yi, ci := s.YOffset(b.Min.X+x, b.Min.Y+y), s.COffset(b.Min.X+x, b.Min.Y+y)
+				r, g, bb := color.YCbCrToRGB(s.Y[yi], s.Cb[ci], s.Cr[ci])
+				out[3*x], out[3*x+1], out[3*x+2] = r, g, bb
+			}
+		}
+		return img
+	}
+	for y := 0; y < img.Height; y++ {
+		out := img.Pix[3*y*img.Width:]
+		for x := 0; x < img.Width; x++ {
+			c := color.RGBAModel.Convert(src.At(b.Min.X+x, b.Min.Y+y)).(color.RGBA)
+			out[3*x], out[3*x+1], out[3*x+2] = c.R, c.G, c.B
+		}
+	}
+	return img
 }
