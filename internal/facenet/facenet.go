@@ -60,7 +60,7 @@ func FromImage(src image.Image) *Image {
 	switch s := src.(type) {
 	case *image.RGBA:
 		for y := 0; y < img.Height; y++ {
-			row := s.Pix[(y)*s.Stride:]
+			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
 			out := img.Pix[3*y*img.Width:]
 			for x := 0; x < img.Width; x++ {
 				out[3*x], out[3*x+1], out[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
