@@ -1,0 +1,145 @@
+#include "textflag.h"
+
+// One k step of the 6×16 tile: load 16 floats of B (Y12, Y13), broadcast
+// A[r][p] for the 6 rows (SI: rows 0-2, DI: rows 3-5, R8: lda in bytes)
+// and FMA into the accumulators Y0 … Y11 (row r: Y(2r), Y(2r+1)).
+#define STEP(ao, bo0, bo1) \
+	VMOVUPS      bo0(BX), Y12; \
+	VMOVUPS      bo1(BX), Y13; \
+	VBROADCASTSS ao(SI), Y14; \
+	VFMADD231PS  Y12, Y14, Y0; \
+	VFMADD231PS  Y13, Y14, Y1; \
+	VBROADCASTSS ao(SI)(R8*1), Y15; \
+	VFMADD231PS  Y12, Y15, Y2; \
+	VFMADD231PS  Y13, Y15, Y3; \
+	VBROADCASTSS ao(SI)(R8*2), Y14; \
+	VFMADD231PS  Y12, Y14, Y4; \
+	VFMADD231PS  Y13, Y14, Y5; \
+	VBROADCASTSS ao(DI), Y15; \
+	VFMADD231PS  Y12, Y15, Y6; \
+	VFMADD231PS  Y13, Y15, Y7; \
+	VBROADCASTSS ao(DI)(R8*1), Y14; \
+	VFMADD231PS  Y12, Y14, Y8; \
+	VFMADD231PS  Y13, Y14, Y9; \
+	VBROADCASTSS ao(DI)(R8*2), Y15; \
+	VFMADD231PS  Y12, Y15, Y10; \
+	VFMADD231PS  Y13, Y15, Y11
+
+// func kern6x16(nt, kc int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, acc int)
+TEXT ·kern6x16(SB), NOSPLIT, $0-72
+	MOVQ nt+0(FP), R11
+	MOVQ kc+8(FP), R12
+	MOVQ a+16(FP), AX
+	MOVQ lda+24(FP), R8
+	SHLQ $2, R8
+	MOVQ b+32(FP), R13
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R9
+	SHLQ $2, R9
+
+tileloop:
+	MOVQ   AX, SI
+	LEAQ   (SI)(R8*2), DI
+	ADDQ   R8, DI
+	MOVQ   R13, BX
+	MOVQ   R12, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	CMPQ   CX, $4
+	JLT    tail
+
+loop4:
+	STEP(0, 0, 32)
+	STEP(4, 64, 96)
+	STEP(8, 128, 160)
+	STEP(12, 192, 224)
+	ADDQ $16, SI
+	ADDQ $16, DI
+	ADDQ $256, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop4
+
+tail:
+	TESTQ CX, CX
+	JEQ   done
+
+loop1:
+	STEP(0, 0, 32)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  loop1
+
+done:
+	LEAQ  (DX)(R9*2), R10
+	ADDQ  R9, R10
+	MOVQ  acc+64(FP), CX
+	TESTQ CX, CX
+	JNZ   accumulate
+	MOVQ  bias+56(FP), BX
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	VADDPS  Y12, Y0, Y0
+	VADDPS  Y13, Y1, Y1
+	VADDPS  Y12, Y2, Y2
+	VADDPS  Y13, Y3, Y3
+	VADDPS  Y12, Y4, Y4
+	VADDPS  Y13, Y5, Y5
+	VADDPS  Y12, Y6, Y6
+	VADDPS  Y13, Y7, Y7
+	VADDPS  Y12, Y8, Y8
+	VADDPS  Y13, Y9, Y9
+	VADDPS  Y12, Y10, Y10
+	VADDPS  Y13, Y11, Y11
+	JMP     store
+
+accumulate:
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	VADDPS (DX)(R9*1), Y2, Y2
+	VADDPS 32(DX)(R9*1), Y3, Y3
+	VADDPS (DX)(R9*2), Y4, Y4
+	VADDPS 32(DX)(R9*2), Y5, Y5
+	VADDPS (R10), Y6, Y6
+	VADDPS 32(R10), Y7, Y7
+	VADDPS (R10)(R9*1), Y8, Y8
+	VADDPS 32(R10)(R9*1), Y9, Y9
+	VADDPS (R10)(R9*2), Y10, Y10
+	VADDPS 32(R10)(R9*2), Y11, Y11
+
+store:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, (DX)(R9*1)
+	VMOVUPS Y3, 32(DX)(R9*1)
+	VMOVUPS Y4, (DX)(R9*2)
+	VMOVUPS Y5, 32(DX)(R9*2)
+	VMOVUPS Y6, (R10)
+	VMOVUPS Y7, 32(R10)
+	VMOVUPS Y8, (R10)(R9*1)
+	VMOVUPS Y9, 32(R10)(R9*1)
+	VMOVUPS Y10, (R10)(R9*2)
+	VMOVUPS Y11, 32(R10)(R9*2)
+
+	// Next tile: 6 rows down in A and C.
+	LEAQ (AX)(R8*4), AX
+	LEAQ (AX)(R8*2), AX
+	LEAQ (DX)(R9*4), DX
+	LEAQ (DX)(R9*2), DX
+	DECQ R11
+	JNZ  tileloop
+
+	VZEROUPPER
+	RET
