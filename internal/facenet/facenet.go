@@ -14,6 +14,7 @@ package facenet
 import (
 	"image"
 	"image/color"
+	"math"
 )
 
 // DescriptorLen is the length of a face descriptor.
@@ -87,3 +88,19 @@ func FromImage(src image.Image) *Image {
 	}
 	return img
 }
+
+// Distance is the Euclidean distance between two descriptors: below about
+// 0.6, two faces are usually the same person.
+func Distance(a, b []float32) float64 {
+	var s float64
+	for i := range min(len(a), len(b)) {
+		d := float64(a[i]) - float64(b[i])
+		s += d * d
+	}
+	return math.Sqrt(s)
+}
+
+// SameDistance is the usual cut between the same person and different
+// people: descriptors of one person are usually closer than this
+// (face-api's FaceMatcher default, from dlib's model).
+const SameDistance = 0.6

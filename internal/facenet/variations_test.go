@@ -1,0 +1,108 @@
+package facenet
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"testing"
+)
+
+// variation is an edit of a photo that keeps who is in it.
+type variation struct {
+	name string
+	edit func(t testing.TB, img *Image, face Rect) (*Image, Rect)
+}
+
+var variations = []variation{
+	{"crop", func(_ testing.TB, img *Image, f Rect) (*Image, Rect) {
+		r := Rect{X: f.X - f.Width, Y: f.Y - f.Height, Width: 3 * f.Width, Height: 3 * f.Height}
+		x0, y0 := max(0, int(r.X)), max(0, int(r.Y))
+		out := img.Crop(image.Rect(x0, y0, int(r.X+r.Width), int(r.Y+r.Height)))
+		return out, Rect{X: f.X - float64(x0), Y: f.Y - float64(y0), Width: f.Width, Height: f.Height}
+	}},
+	{"half size", func(_ testing.TB, img *Image, f Rect) (*Image, Rect) { return scaled(img, 0.5), scaleRect(f, 0.5) }},
+	{"three quarters", func(_ testing.TB, img *Image, f Rect) (*Image, Rect) { return scaled(img, 0.75), scaleRect(f, 0.75) }},
+	{"jpeg q40", func(t testing.TB, img *Image, f Rect) (*Image, Rect) { return reencode(t, img, 40), f }},
+	{"darker", func(_ testing.TB, img *Image, f Rect) (*Image, Rect) { return img.Brightened(0.6), f }},
+	{"brighter", func(_ testing.TB, img *Image, f Rect) (*Image, Rect) { return img.Brightened(1.4), f }},
+	{"mirrored", func(_ testing.TB, img *Image, f Rect) (*Image, Rect) {
+		return img.Mirrored(), Rect{X: float64(img.Width) - f.X - f.Width, Y: f.Y, Width: f.Width, Height: f.Height}
+	}},
+}
+
+// TestSamePersonAcrossVariations describes every face of the sample
+// photos, then again in edited copies of the photo (cropped, scaled,
+// re-encoded, darker, brighter, mirrored): the same face must stay within
+// the same-person distance, and different faces must stay beyond it. The
+// margins on either side are printed.
+func TestSamePersonAcrossVariations(t *testing.T) {
+	m := models(t)
+	type face struct {
+		label string
+		desc  []float32
+	}
+	var faces []face
+	worstSame, worstSameLabel := 0.0, ""
+	perVariation := map[string]float64{}
+	for _, name := range []string{"sample1.jpg", "sample2.jpg", "sample3.jpg", "sample4.jpg", "sample5.jpg", "sample6.jpg"} {
+		img := readImage(t, name)
+		for i, d := range m.Detect(img, DetectOptions{}) {
+			label := fmt.Sprintf("%s#%d", name, i)
+			desc := m.Describe(img, m.Landmarks(img, d))
+			faces = append(faces, face{label, desc})
+			for _, v := range variations {
+				edited, box := v.edit(t, img, d.Box)
+				found, ok := nearest(m.Detect(edited, DetectOptions{}), box)
+				if !ok {
+					t.Errorf("%s %s: the face is no longer found", label, v.name)
+					continue
+				}
+				dist := Distance(desc, m.Describe(edited, m.Landmarks(edited, found)))
+				perVariation[v.name] = max(perVariation[v.name], dist)
+				if dist > worstSame {
+					worstSame, worstSameLabel = dist, label+" "+v.name
+				}
+				if dist >= SameDistance {
+					t.Errorf("%s %s: distance %.3f to the original, want < %.2f", label, v.name, dist, SameDistance)
+				}
+			}
+		}
+	}
+	bestOther, bestOtherLabel := math.Inf(1), ""
+	for i := range faces {
+		for j := i + 1; j < len(faces); j++ {
+			dist := Distance(faces[i].desc, faces[j].desc)
+			if dist < bestOther {
+				bestOther, bestOtherLabel = dist, faces[i].label+" / "+faces[j].label
+			}
+			if dist < SameDistance {
+				t.Errorf("%s and %s: distance %.3f, want ≥ %.2f (different people)", faces[i].label, faces[j].label, dist, SameDistance)
+			}
+		}
+	}
+	for _, v := range variations {
+		t.Logf("%-14s largest distance to the original %.3f", v.name, perVariation[v.name])
+	}
+	t.Logf("%d faces × %d variations: largest same-person distance %.3f (%s), margin %.3f below %.2f", len(faces), len(variations), worstSame, worstSameLabel, SameDistance-worstSame, SameDistance)
+	t.Logf("smallest different-person distance %.3f (%s), margin %.3f above %.2f", bestOther, bestOtherLabel, bestOther-SameDistance, SameDistance)
+}
+
+// nearest is the detection whose box overlaps want most.
+func nearest(dets []Detection, want Rect) (Detection, bool) {
+	best, bestIOU := Detection{}, 0.3
+	for _, d := range dets {
+		if o := overlap(d.Box, want); o > bestIOU {
+			best, bestIOU = d, o
+		}
+	}
+	return best, bestIOU > 0.3
+}
+
+// scaled resizes img by f.
+func scaled(img *Image, f float64) *Image {
+	return img.Resize(int(float64(img.Width)*f), int(float64(img.Height)*f))
+}
+
+func scaleRect(r Rect, f float64) Rect {
+	return Rect{X: r.X * f, Y: r.Y * f, Width: r.Width * f, Height: r.Height * f}
+}
