@@ -23,6 +23,7 @@ import (
 	"github.com/rollcall/rollcall/internal/facegen"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
+	"github.com/rollcall/rollcall/internal/provider/builtin/synthetic"
 	"github.com/rollcall/rollcall/internal/provider/providertest"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
@@ -64,7 +65,7 @@ func TestEnrollPendingImagesResumesWithoutDuplicates(t *testing.T) {
 	db := testenv.DB(t)
 	ctx := context.Background()
 	blobs := testBlobs(t)
-	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir()})
+	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir(), Recognizer: synthetic.New()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +179,7 @@ func TestEnrolmentStopsWhenErasureBegins(t *testing.T) {
 	db := testenv.DB(t)
 	ctx := context.Background()
 	blobs := testBlobs(t)
-	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir()})
+	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir(), Recognizer: synthetic.New()})
 	if err != nil {
 		t.Fatal(err)
 	}

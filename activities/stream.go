@@ -340,7 +340,9 @@ func (s *stream) recognize(ctx context.Context, f ffmpeg.Frame) {
 	}
 	s.count(func(c *contract.StreamCounters) { c.FramesSent++ })
 	s.a.Telemetry.Frame(telemetry.FrameSent)
-	found, err := prov.Recognize(ctx, f.Data)
+	// The camera is the frame's source: the built-in provider tracks faces
+	// from one frame of a camera to the next.
+	found, err := prov.Recognize(provider.WithSource(ctx, s.cameraID), f.Data)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.providerFailed(err.Error())

@@ -40,9 +40,11 @@ import (
 type hungProvider struct {
 	provider.Provider
 	calls, waiting, maxWaiting atomic.Int64
+	source                     atomic.Value // provider.SourceFrom of the last call
 }
 
 func (p *hungProvider) Recognize(ctx context.Context, _ []byte) (provider.Result, error) {
+	p.source.Store(provider.SourceFrom(ctx))
 	p.calls.Add(1)
 	n := p.waiting.Add(1)
 	defer p.waiting.Add(-1)
@@ -189,6 +191,10 @@ func TestStreamWithHungProviderDropsFramesAndStaysFlat(t *testing.T) {
 		}
 	}
 	time.Sleep(3 * time.Second)
+	// Each frame goes to the provider named as its camera's, for face tracking.
+	if src, _ := hung.source.Load().(string); src != cam.ID {
+		t.Errorf("the provider was told the frame's source is %q, want the camera %s", src, cam.ID)
+	}
 	heapAt3, bytesAt3 := heapInUse(), sampler.bytes.Load()
 	time.Sleep(5 * time.Second)
 	heapAt8, bytesAt8 := heapInUse(), sampler.bytes.Load()

@@ -34,6 +34,7 @@ import (
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
+	"github.com/rollcall/rollcall/internal/provider/builtin/synthetic"
 	"github.com/rollcall/rollcall/internal/recognizer"
 	"github.com/rollcall/rollcall/internal/secrets"
 	"github.com/rollcall/rollcall/internal/testenv"
@@ -143,7 +144,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	_, _ = rand.Read(key)
 	box, _ := secrets.NewBox(key)
 	streams := &rctemporal.Streams{Client: tc, Namespace: apiNamespace}
-	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir()})
+	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir(), Recognizer: synthetic.New()}) // facegen people
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/rollcall/rollcall/internal/facegen"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
+	"github.com/rollcall/rollcall/internal/provider/builtin/synthetic"
 )
 
 // BenchmarkProviderRecognize measures the built-in provider recognising
@@ -25,7 +26,7 @@ import (
 // needs no services.
 func BenchmarkProviderRecognize(b *testing.B) {
 	const subjects, framesPerRun = 100, 32
-	engine, err := builtin.NewEngine(builtin.Options{})
+	engine, err := builtin.NewEngine(builtin.Options{Recognizer: synthetic.New()})
 	if err != nil {
 		b.Fatal(err)
 	}

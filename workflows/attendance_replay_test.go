@@ -22,6 +22,7 @@ import (
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
+	"github.com/rollcall/rollcall/internal/provider/builtin/synthetic"
 	"github.com/rollcall/rollcall/internal/testenv"
 	"github.com/rollcall/rollcall/store"
 	"github.com/rollcall/rollcall/workflows"
@@ -82,7 +83,7 @@ func TestRecordNewWorkflowHistories(t *testing.T) {
 	for _, r := range recorded {
 		w.RegisterWorkflow(r.workflow)
 	}
-	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir()})
+	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir(), Recognizer: synthetic.New()})
 	require.NoError(t, err)
 	w.RegisterActivity(&activities.Activities{DB: db, Blobs: blobs, Log: slog.Default(), Providers: engineProviders{engine}})
 	require.NoError(t, w.Start())

@@ -100,6 +100,12 @@ func (a *app) tokens() (*auth.Tokens, error) {
 // serve runs the API and/or the worker until ctx ends, then shuts down
 // gracefully within the configured timeout.
 func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
+	// The built-in provider's recognizer first: missing face models stop
+	// the process before it connects to anything.
+	rec, err := newRecognizer(a.cfg.Builtin)
+	if err != nil {
+		return err
+	}
 	db, err := a.openDB(ctx)
 	if err != nil {
 		return err
@@ -127,7 +133,7 @@ func (a *app) serve(ctx context.Context, withAPI, withWorker bool) error {
 	// URL. An unreadable data file disables it (and says so) rather than
 	// stopping Rollcall, which may be configured for another provider.
 	var inProcess provider.Provider
-	if engine, err := builtin.NewEngine(builtin.Options{DataDir: a.cfg.ProviderDataDir}); err != nil {
+	if engine, err := builtin.NewEngine(builtin.Options{DataDir: a.cfg.ProviderDataDir, Recognizer: rec}); err != nil {
 		a.log.Error("in-process built-in provider unavailable", slog.String("data_dir", a.cfg.ProviderDataDir), slog.String("error", err.Error()))
 	} else {
 		inProcess = engine

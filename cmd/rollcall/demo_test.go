@@ -14,6 +14,7 @@ import (
 	"github.com/rollcall/rollcall/internal/facegen"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
+	"github.com/rollcall/rollcall/internal/provider/builtin/synthetic"
 )
 
 // mustDemoImages runs `rollcall demo-images DIR` into a new directory and
@@ -49,7 +50,7 @@ func TestDemoPersonIsRecognisedInTheCameraStill(t *testing.T) {
 		t.Fatalf("person.json = %+v", profile)
 	}
 
-	engine, err := builtin.NewEngine(builtin.Options{})
+	engine, err := builtin.NewEngine(builtin.Options{Recognizer: synthetic.New()}) // the demo person is a facegen person
 	if err != nil {
 		t.Fatal(err)
 	}

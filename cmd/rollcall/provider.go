@@ -16,13 +16,16 @@ import (
 	"github.com/rollcall/rollcall/internal/provider/builtin"
 )
 
-// runProviderWith is `rollcall provider`: the built-in reference face provider
+// runProviderWith is `rollcall provider`: the built-in face provider
 // (package builtin) over Rollcall's http provider protocol. It needs none
 // of the rest of Rollcall's configuration. Flags override the environment:
 //
 //	--addr  ROLLCALL_PROVIDER_ADDR  listen address (127.0.0.1:8090)
 //	--data  ROLLCALL_PROVIDER_DATA  where enrollments are kept (.local/provider)
 //	        ROLLCALL_PROVIDER_API_KEY  bearer key clients must send (optional)
+//	        ROLLCALL_BUILTIN_ENGINE, ROLLCALL_MODELS_DIR, ROLLCALL_FACE_MIN_SIZE,
+//	        ROLLCALL_FACE_INPUT_SIZE  the recognizer, as for `serve`; engine
+//	        facenet's models are loaded before it listens, and failing to is an error
 //
 // Logging follows ROLLCALL_ENV and ROLLCALL_LOG_LEVEL as for `serve`. It
 // serves until ctx is done, then shuts down gracefully. When ready is not
@@ -54,7 +57,15 @@ func runProviderWith(ctx context.Context, args []string, getenv func(string) str
 	}
 	log := newLogger(logCfg, os.Stderr)
 
-	engine, err := builtin.NewEngine(builtin.Options{DataDir: *dataDir})
+	bc, err := config.LoadBuiltin(getenv)
+	if err != nil {
+		return fmt.Errorf("provider: %w", err)
+	}
+	rec, err := newRecognizer(bc)
+	if err != nil {
+		return fmt.Errorf("provider: %w", err)
+	}
+	engine, err := builtin.NewEngine(builtin.Options{DataDir: *dataDir, Recognizer: rec})
 	if err != nil {
 		return fmt.Errorf("provider: %w", err)
 	}
@@ -73,8 +84,8 @@ func runProviderWith(ctx context.Context, args []string, getenv func(string) str
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	subjects, images := engine.Subjects()
-	log.Info("builtin provider listening (reference matching for demos and tests, not production recognition)",
-		slog.String("addr", ln.Addr().String()), slog.String("data", *dataDir),
+	log.Info("builtin provider listening",
+		slog.String("addr", ln.Addr().String()), slog.String("data", *dataDir), slog.String("recognizer", rec.Name()),
 		slog.Int("subjects", subjects), slog.Int("images", images), slog.Bool("api_key", apiKey != ""))
 	if ready != nil {
 		ready <- ln.Addr().String()

@@ -71,6 +71,8 @@ type Config struct {
 	// ProviderDataDir is where the in-process built-in provider keeps its
 	// enrolled faces.
 	ProviderDataDir string
+	// Builtin configures the built-in provider's recognizer.
+	Builtin BuiltinConfig
 	// DetectionSnapshots stores each camera frame with a face in the
 	// object store, linked from its detections.
 	DetectionSnapshots bool
@@ -352,6 +354,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 	c.Attendance = loadAttendance(&e)
 	c.Retention = loadRetention(&e)
+	c.Builtin = loadBuiltin(&e)
 	checkProduction(&c, &e)
 	return c, e.err()
 }

@@ -45,6 +45,8 @@ func TestLoadDefaultsMatchLocalStack(t *testing.T) {
 	require.False(t, c.TrustProxy, "X-Forwarded-For is not trusted unless asked")
 	require.Equal(t, 10, c.PasswordMinLength)
 	require.Len(t, c.EncryptionKey, 32)
+	require.Equal(t, config.BuiltinConfig{Engine: config.BuiltinEngineFaceNet, ModelsDir: ".local/models", FaceMinSize: 40, FaceInputSize: 416}, c.Builtin,
+		"real recognition is the default")
 }
 
 func TestLoadReadsOverrides(t *testing.T) {
@@ -107,6 +109,11 @@ func TestLoadNamesEachBadVariable(t *testing.T) {
 		{"unknown log level", map[string]string{"ROLLCALL_LOG_LEVEL": "chatty"}, "ROLLCALL_LOG_LEVEL"},
 		{"no encryption key", map[string]string{"ROLLCALL_ENCRYPTION_KEY": ""}, "ROLLCALL_ENCRYPTION_KEY"},
 		{"short encryption key", map[string]string{"ROLLCALL_ENCRYPTION_KEY": "c2hvcnQ="}, "ROLLCALL_ENCRYPTION_KEY"},
+		{"unknown face engine", map[string]string{"ROLLCALL_BUILTIN_ENGINE": "dlib"}, "ROLLCALL_BUILTIN_ENGINE"},
+		{"tiny minimum face", map[string]string{"ROLLCALL_FACE_MIN_SIZE": "4"}, "ROLLCALL_FACE_MIN_SIZE"},
+		{"input size not a multiple of 32", map[string]string{"ROLLCALL_FACE_INPUT_SIZE": "400"}, "ROLLCALL_FACE_INPUT_SIZE"},
+		{"input size too large", map[string]string{"ROLLCALL_FACE_INPUT_SIZE": "1056"}, "ROLLCALL_FACE_INPUT_SIZE"},
+		{"input size too small", map[string]string{"ROLLCALL_FACE_INPUT_SIZE": "96"}, "ROLLCALL_FACE_INPUT_SIZE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,6 +124,20 @@ func TestLoadNamesEachBadVariable(t *testing.T) {
 			require.Contains(t, err.Error(), tt.wantName+":")
 		})
 	}
+}
+
+// TestLoadBuiltin: `rollcall provider` reads the built-in provider's
+// variables alone, and is held to the same production guardrail.
+func TestLoadBuiltin(t *testing.T) {
+	c, err := config.LoadBuiltin(envOf(map[string]string{"ROLLCALL_BUILTIN_ENGINE": "synthetic", "ROLLCALL_MODELS_DIR": "/srv/models",
+		"ROLLCALL_FACE_MIN_SIZE": "60", "ROLLCALL_FACE_INPUT_SIZE": "608"}))
+	require.NoError(t, err, "no JWT secret or encryption key needed")
+	require.Equal(t, config.BuiltinConfig{Engine: config.BuiltinEngineSynthetic, ModelsDir: "/srv/models", FaceMinSize: 60, FaceInputSize: 608}, c)
+
+	_, err = config.LoadBuiltin(envOf(map[string]string{"ROLLCALL_BUILTIN_ENGINE": "synthetic", "ROLLCALL_ENV": "production"}))
+	require.ErrorContains(t, err, "ROLLCALL_BUILTIN_ENGINE:")
+	_, err = config.LoadBuiltin(envOf(map[string]string{"ROLLCALL_ENV": "production"}))
+	require.NoError(t, err, "facenet is fine in production")
 }
 
 func TestLoadReportsEveryErrorAtOnce(t *testing.T) {

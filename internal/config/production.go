@@ -74,6 +74,15 @@ func checkProduction(c *Config, e *env) {
 	if c.MetricsToken == "" && c.MetricsAddr == "" {
 		e.fail("ROLLCALL_METRICS_TOKEN", "is required in production unless ROLLCALL_METRICS_ADDR serves /metrics on a separate listener")
 	}
+	checkBuiltinProduction(c.Env, c.Builtin, e)
+}
+
+// checkBuiltinProduction refuses the synthetic engine in production: it
+// tells apart only facegen test people and would match real ones at random.
+func checkBuiltinProduction(envName string, b BuiltinConfig, e *env) {
+	if envName == "production" && b.Engine == BuiltinEngineSynthetic {
+		e.fail("ROLLCALL_BUILTIN_ENGINE", "the test engine recognises only facegen test people; production needs facenet")
+	}
 }
 
 // minDistinctBytes is the fewest distinct bytes a production secret may

@@ -42,6 +42,7 @@ func TestProductionGuardrails(t *testing.T) {
 		{"default S3 credentials", map[string]string{"ROLLCALL_S3_ACCESS_KEY": "", "ROLLCALL_S3_SECRET_KEY": ""}, "ROLLCALL_S3_SECRET_KEY"},
 		{"minioadmin", map[string]string{"ROLLCALL_S3_ACCESS_KEY": "minioadmin", "ROLLCALL_S3_SECRET_KEY": "minioadmin"}, "ROLLCALL_S3_SECRET_KEY"},
 		{"open metrics", map[string]string{"ROLLCALL_METRICS_TOKEN": ""}, "ROLLCALL_METRICS_TOKEN"},
+		{"synthetic face engine", map[string]string{"ROLLCALL_BUILTIN_ENGINE": "synthetic"}, "ROLLCALL_BUILTIN_ENGINE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

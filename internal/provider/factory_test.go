@@ -72,9 +72,11 @@ type fakeEngine struct {
 	delay time.Duration
 
 	inFlight, maxInFlight atomic.Int32
+	source                atomic.Value // provider.SourceFrom of the last Recognize
 }
 
 func (e *fakeEngine) Recognize(ctx context.Context, _ []byte) (provider.Result, error) {
+	e.source.Store(provider.SourceFrom(ctx))
 	n := e.inFlight.Add(1)
 	defer e.inFlight.Add(-1)
 	for {

@@ -55,11 +55,20 @@ func (p *httpProvider) header() http.Header {
 	return http.Header{"Authorization": {"Bearer " + p.r.apiKey}}
 }
 
+// Recognize sends the frame's source (SourceFrom(ctx)), if any, as
+// SourceHeader, so a provider can track faces per camera.
 func (p *httpProvider) Recognize(ctx context.Context, image []byte) (Result, error) {
 	ct, _ := imageType(image)
+	header := p.header()
+	if src := SourceFrom(ctx); src != "" {
+		if header == nil {
+			header = http.Header{}
+		}
+		header.Set(SourceHeader, src)
+	}
 	rep, err := p.r.do(ctx, call{
 		op: "recognize", method: http.MethodPost, path: "/v1/recognize",
-		header: p.header(), body: image, contentType: ct, idempotent: true,
+		header: header, body: image, contentType: ct, idempotent: true,
 	})
 	if err != nil {
 		return Result{}, err

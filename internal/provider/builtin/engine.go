@@ -1,14 +1,10 @@
-// Package builtin is Rollcall's reference face provider: real, simple,
-// deterministic image matching, in-process or served over Rollcall's http
-// provider protocol by `rollcall provider`.
+// Package builtin is Rollcall's built-in face provider, in-process or
+// served over Rollcall's http provider protocol by `rollcall provider`.
 //
-// It is for demos and tests, not production recognition. A "face" is any
-// oval-ish blob that stands out from a plain backdrop, and two faces are
-// similar when their colour layouts on a coarse grid are; it works on
-// well-lit, frontal pictures against a plain background (such as the
-// synthetic people of package facegen), and will confuse real people
-// with one another, with posters and with coats on chairs. Use CompreFace
-// or CodeProject.AI for real cameras.
+// The Engine keeps the enrolled images and matches faces against them; a
+// Recognizer finds and describes the faces: NewFaceNet, real face
+// recognition with the face-api networks of package facenet, or, for
+// tests and demos with facegen people only, package synthetic.
 package builtin
 
 import (
@@ -16,6 +12,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"image"
 	"slices"
 	"strings"
 	"sync"
@@ -24,21 +22,26 @@ import (
 )
 
 // DefaultSimilarityThreshold is the similarity at or above which a face is
-// best taken as its best-matching subject, measured on facegen people
-// (see TestRecognizesEnrolledPeople for the margins on either side).
-const DefaultSimilarityThreshold = 0.78
+// best taken as its best-matching subject, for either recognizer: it is
+// FaceNetThreshold (face-api's usual 0.6 distance cut), and the synthetic
+// recognizer's similarity is scaled so that the same value separates
+// facegen people (see TestRecognizesEnrolledPeople for the margins).
+const DefaultSimilarityThreshold = FaceNetThreshold
 
 // Options configure an Engine.
 type Options struct {
 	// DataDir is where enrolled descriptors are kept (in builtin-provider.json,
 	// rewritten atomically on every change); empty keeps them in memory.
 	DataDir string
+	// Recognizer finds and describes faces (required).
+	Recognizer Recognizer
 }
 
-// Engine is the reference provider. It implements provider.Provider and is
+// Engine is the built-in provider. It implements provider.Provider and is
 // safe for concurrent use.
 type Engine struct {
 	dataDir string
+	rec     Recognizer
 
 	mu     sync.RWMutex
 	images []enrolled // sorted by subject, then image ID
@@ -53,12 +56,16 @@ type enrolled struct {
 var _ provider.Provider = (*Engine)(nil)
 
 // NewEngine returns an engine holding the images stored in o.DataDir, if
-// any; an error (kind provider.ErrProvider) when they cannot be read.
+// any; an error (kind provider.ErrProvider) when there is no Recognizer or
+// the images cannot be read or were described by another recognizer.
 func NewEngine(o Options) (*Engine, error) {
-	e := &Engine{dataDir: o.DataDir}
+	if o.Recognizer == nil {
+		return nil, &provider.Error{Kind: provider.ErrProvider, Msg: "builtin: an engine needs a Recognizer"}
+	}
+	e := &Engine{dataDir: o.DataDir, rec: o.Recognizer}
 	if o.DataDir != "" {
 		var err error
-		if e.images, err = load(o.DataDir); err != nil {
+		if e.images, err = load(o.DataDir, o.Recognizer.Name()); err != nil {
 			return nil, err
 		}
 	}
@@ -68,22 +75,41 @@ func NewEngine(o Options) (*Engine, error) {
 // Recognize finds every face in image and the enrolled subject whose image
 // is most similar to it. Subject and Similarity are the best match however
 // low (the caller applies its threshold); Subject is "" only when nothing
-// is enrolled. An unreadable image is provider.ErrBadImage.
+// is enrolled. The frame's source (provider.SourceFrom(ctx)) goes to the
+// Recognizer, which may track faces across a camera's frames. An
+// unreadable image is provider.ErrBadImage.
 func (e *Engine) Recognize(ctx context.Context, image []byte) (provider.Result, error) {
 	if err := e.ready(ctx); err != nil {
 		return provider.Result{}, err
 	}
-	fr, err := decode(image)
+	img, err := decode(image)
 	if err != nil {
 		return provider.Result{}, err
 	}
-	faces := []provider.Face{}
-	for _, d := range fr.detect() {
-		desc := fr.descriptor(d)
-		subject, sim := e.best(desc)
-		faces = append(faces, provider.Face{Box: d.box, DetectionConfidence: d.confidence, Subject: subject, Similarity: sim})
+	found, err := e.find(ctx, img, provider.SourceFrom(ctx))
+	if err != nil {
+		return provider.Result{}, err
+	}
+	faces := make([]provider.Face, 0, len(found))
+	for _, f := range found {
+		subject, sim := e.best(f.Descriptor)
+		faces = append(faces, provider.Face{Box: f.Box, DetectionConfidence: f.Confidence, Subject: subject, Similarity: sim})
 	}
 	return provider.Result{Faces: faces}, nil
+}
+
+// find runs the Recognizer, giving its errors a provider kind.
+func (e *Engine) find(ctx context.Context, img image.Image, source string) ([]Found, error) {
+	found, err := e.rec.Find(ctx, img, source)
+	switch {
+	case err == nil:
+		return found, nil
+	case errors.Is(err, provider.ErrBadImage), errors.Is(err, provider.ErrProvider), errors.Is(err, provider.ErrTimeout):
+		return nil, err
+	case ctx.Err() != nil:
+		return nil, &provider.Error{Kind: provider.ErrTimeout, Msg: "builtin: " + err.Error()}
+	}
+	return nil, &provider.Error{Kind: provider.ErrProvider, Msg: "builtin: " + e.rec.Name() + ": " + err.Error()}
 }
 
 // best is the enrolled subject most similar to desc; ties go to the
@@ -93,7 +119,7 @@ func (e *Engine) best(desc []float32) (string, float64) {
 	defer e.mu.RUnlock()
 	subject, best := "", -1.0
 	for _, im := range e.images {
-		if s := similarity(desc, im.descriptor); s > best {
+		if s := e.rec.Similarity(desc, im.descriptor); s > best {
 			subject, best = im.subject, s
 		}
 	}
@@ -123,15 +149,18 @@ func (e *Engine) Enroll(ctx context.Context, subject string, images []provider.I
 		if e.has(subject, ids[i]) {
 			continue
 		}
-		fr, err := decode(img.Data)
+		decoded, err := decode(img.Data)
 		if err != nil {
 			return nil, badImage("enroll image %d: %s", i+1, strings.TrimPrefix(err.Error(), "builtin: "))
 		}
-		faces := fr.detect()
+		faces, err := e.find(ctx, decoded, "") // an enrollment photo stands alone
+		if err != nil {
+			return nil, err
+		}
 		if len(faces) != 1 {
 			return nil, badImage("enroll image %d: found %d faces; an enrollment image must show exactly one", i+1, len(faces))
 		}
-		added = append(added, enrolled{subject: subject, imageID: ids[i], descriptor: fr.descriptor(faces[0])})
+		added = append(added, enrolled{subject: subject, imageID: ids[i], descriptor: faces[0].Descriptor})
 	}
 	if len(added) == 0 {
 		return ids, nil
@@ -220,7 +249,7 @@ func compareEnrolled(a, b enrolled) int {
 // commit stores next and then makes it current; e.mu must be held.
 func (e *Engine) commit(next []enrolled) error {
 	if e.dataDir != "" {
-		if err := save(e.dataDir, next); err != nil {
+		if err := save(e.dataDir, e.rec.Name(), next); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/rollcall/rollcall/internal/facegen"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
+	"github.com/rollcall/rollcall/internal/provider/builtin/synthetic"
 )
 
 // Scenes of the accuracy test: three enrollment photos, then a camera
@@ -54,9 +55,11 @@ func mustOneFace(tb testing.TB, res provider.Result) provider.Face {
 	return res.Faces[0]
 }
 
+// mustEngine is an engine with the synthetic recognizer: the tests here
+// use facegen people.
 func mustEngine(tb testing.TB, dataDir string) *builtin.Engine {
 	tb.Helper()
-	e, err := builtin.NewEngine(builtin.Options{DataDir: dataDir})
+	e, err := builtin.NewEngine(builtin.Options{DataDir: dataDir, Recognizer: synthetic.New()})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -22,6 +22,10 @@ const MaxBodyBytes = 10 << 20
 //	DELETE /v1/subjects/{subject}                   → 204, also when missing
 //	GET    /v1/health                               → 200 {"status":"ok"}
 //
+// A recognize request may name its frame's source (a camera ID) in the
+// provider.SourceHeader header, for the recognizer's face tracking; a value
+// that is not provider.ValidSource is ignored (treated as no source).
+//
 // When apiKey is not empty every request needs "Authorization: Bearer
 // apiKey". Errors are {"code","message"}: bad_image (400, or 413 for a body
 // over MaxBodyBytes), unauthorized (401), not_found (404), internal (500,
@@ -68,7 +72,8 @@ func (s *server) recognize(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := s.e.Recognize(r.Context(), body)
+	// WithSource drops an invalid value; it is never logged.
+	res, err := s.e.Recognize(provider.WithSource(r.Context(), r.Header.Get(provider.SourceHeader)), body)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -2,12 +2,16 @@ package builtin_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rollcall/rollcall/internal/facegen"
@@ -122,5 +126,53 @@ func TestServerChangesTheEngine(t *testing.T) {
 	do("DELETE", "/v1/subjects/ann", nil)
 	if subjects, _ := e.Subjects(); subjects != 0 {
 		t.Fatalf("%d subjects after delete", subjects)
+	}
+}
+
+// sourceRecorder is a Recognizer that finds nothing and records the
+// source of each Find.
+type sourceRecorder struct {
+	mu      sync.Mutex
+	sources []string
+}
+
+func (r *sourceRecorder) Name() string { return "test/sources" }
+func (r *sourceRecorder) Find(_ context.Context, _ image.Image, source string) ([]builtin.Found, error) {
+	r.mu.Lock()
+	r.sources = append(r.sources, source)
+	r.mu.Unlock()
+	return nil, nil
+}
+func (r *sourceRecorder) Similarity(a, b []float32) float64 { return 0 }
+
+// TestServerPassesAValidSource: the X-Rollcall-Source header reaches the
+// recognizer when it is a plausible camera ID, and is ignored otherwise.
+func TestServerPassesAValidSource(t *testing.T) {
+	rec := &sourceRecorder{}
+	e, err := builtin.NewEngine(builtin.Options{Recognizer: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(builtin.NewServer(e, "", slog.New(slog.DiscardHandler)))
+	defer srv.Close()
+	frame := shot(facegen.NewPerson(1), cameraScene)
+	headers := []string{"3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b", "cam_1.a:b", "", strings.Repeat("c", 65), "cam 1", "../etc", "cam\u00e9", "a,b"}
+	want := []string{"3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b", "cam_1.a:b", "", "", "", "", "", ""}
+	for _, h := range headers {
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", srv.URL+"/v1/recognize", bytes.NewReader(frame))
+		if h != "" {
+			req.Header.Set(provider.SourceHeader, h)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("header %q: status %d", h, res.StatusCode)
+		}
+	}
+	if fmt.Sprintf("%q", rec.sources) != fmt.Sprintf("%q", want) {
+		t.Fatalf("sources %q, want %q", rec.sources, want)
 	}
 }

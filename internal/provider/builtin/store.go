@@ -17,10 +17,15 @@ import (
 // dataFile is the file in Options.DataDir holding enrolled images.
 const dataFile = "builtin-provider.json"
 
+// fileVersion is dataFile's format: 2 names the Recognizer that made the
+// descriptors (version 1 files hold the synthetic matcher's, unnamed).
+const fileVersion = 2
+
 // storedData is dataFile's content. Descriptors are little-endian float32s.
 type storedData struct {
-	Version int           `json:"version"`
-	Images  []storedImage `json:"images"`
+	Version    int           `json:"version"`
+	Recognizer string        `json:"recognizer"`
+	Images     []storedImage `json:"images"`
 }
 
 type storedImage struct {
@@ -34,8 +39,9 @@ func storeError(format string, args ...any) error {
 }
 
 // load reads the enrolled images kept in dir; none when the file does not
-// exist yet.
-func load(dir string) ([]enrolled, error) {
+// exist yet. Descriptors made by another recognizer than the one named
+// recognizer are refused: they cannot be compared with its own.
+func load(dir, recognizer string) ([]enrolled, error) {
 	path := filepath.Join(dir, dataFile)
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -48,15 +54,18 @@ func load(dir string) ([]enrolled, error) {
 	if err := json.Unmarshal(raw, &data); err != nil {
 		return nil, storeError("read %s: %v", path, err)
 	}
-	if data.Version != descriptorVersion {
-		return nil, storeError("%s holds version %d descriptors, this build makes version %d: delete it and enroll again", path, data.Version, descriptorVersion)
+	if data.Version != fileVersion {
+		return nil, storeError("%s holds version %d descriptors, this build makes version %d: delete it and enroll again", path, data.Version, fileVersion)
+	}
+	if data.Recognizer != recognizer {
+		return nil, storeError("%s holds descriptors made by recognizer %q, this provider uses %q: delete it and enroll the faces again", path, data.Recognizer, recognizer)
 	}
 	images := make([]enrolled, 0, len(data.Images))
 	for _, im := range data.Images {
-		if len(im.Descriptor) != 4*DescriptorLen {
+		if len(im.Descriptor) == 0 || len(im.Descriptor)%4 != 0 || len(im.Descriptor) != len(data.Images[0].Descriptor) {
 			return nil, storeError("read %s: image %s of %s has a malformed descriptor", path, im.ImageID, im.Subject)
 		}
-		d := make([]float32, DescriptorLen)
+		d := make([]float32, len(im.Descriptor)/4)
 		for i := range d {
 			d[i] = math.Float32frombits(binary.LittleEndian.Uint32(im.Descriptor[4*i:]))
 		}
@@ -66,10 +75,11 @@ func load(dir string) ([]enrolled, error) {
 	return images, nil
 }
 
-// save replaces the file in dir with images: written to a temporary file,
-// synced, then renamed over the old one, so a crash leaves one or the other.
-func save(dir string, images []enrolled) error {
-	data := storedData{Version: descriptorVersion, Images: make([]storedImage, len(images))}
+// save replaces the file in dir with images described by recognizer:
+// written to a temporary file, synced, then renamed over the old one, so a
+// crash leaves one or the other.
+func save(dir, recognizer string, images []enrolled) error {
+	data := storedData{Version: fileVersion, Recognizer: recognizer, Images: make([]storedImage, len(images))}
 	for i, im := range images {
 		b := make([]byte, 4*len(im.descriptor))
 		for k, v := range im.descriptor {

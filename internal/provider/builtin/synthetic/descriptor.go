@@ -1,4 +1,4 @@
-package builtin
+package synthetic
 
 import (
 	"image"
@@ -6,10 +6,9 @@ import (
 )
 
 // Descriptor parameters. Changing any of them changes what a descriptor
-// means: bump descriptorVersion so stored ones are refused, not misread.
+// means: change Name so stored ones are refused, not misread.
 const (
-	descriptorVersion = 1
-	grid              = 24
+	grid = 24
 	// DescriptorLen is the length of a face descriptor: four grid×grid
 	// planes (red, green, blue, silhouette).
 	DescriptorLen = 4 * grid * grid

@@ -1,13 +1,8 @@
-package builtin
+package synthetic
 
 import (
-	"bytes"
-	"fmt"
 	"image"
 	"image/draw"
-	_ "image/gif" // decoders: the formats cameras and uploads use
-	_ "image/jpeg"
-	_ "image/png"
 	"math"
 	"slices"
 
@@ -16,9 +11,6 @@ import (
 
 // Detection parameters.
 const (
-	// MaxPixels bounds a decodable image (40 megapixels); the header is
-	// checked before any pixel is allocated.
-	MaxPixels = 40_000_000
 	// detectSide is the longest side of the downscaled copy faces are
 	// found on.
 	detectSide = 160
@@ -38,25 +30,15 @@ type frame struct {
 	bg   [3]float64
 }
 
-// decode reads data as JPEG, PNG or GIF, refusing images over MaxPixels
-// before decoding them.
-func decode(data []byte) (*frame, error) {
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, badImage("image is not a readable JPEG, PNG or GIF: %v", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return nil, badImage("image is %d×%d; at most %d megapixels are accepted", cfg.Width, cfg.Height, MaxPixels/1_000_000)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, badImage("image is not a readable JPEG, PNG or GIF: %v", err)
-	}
+// frameOf is img as a frame, moved to the origin when it is not there.
+func frameOf(img image.Image) *frame {
 	b := img.Bounds()
 	if b.Min != (image.Point{}) {
-		img = toRGBA(img, b)
+		rgba := toRGBA(img, b)
+		rgba.Rect = image.Rect(0, 0, b.Dx(), b.Dy()) // the same pixels, at the origin
+		img = rgba
 	}
-	return &frame{w: b.Dx(), h: b.Dy(), img: img}, nil
+	return &frame{w: b.Dx(), h: b.Dy(), img: img}
 }
 
 // toRGBA copies r of img to a new RGBA image (with r's coordinates).
@@ -74,10 +56,6 @@ func (fr *frame) region(r image.Rectangle) *image.RGBA {
 		return rgba.SubImage(r).(*image.RGBA)
 	}
 	return toRGBA(fr.img, r)
-}
-
-func badImage(format string, args ...any) error {
-	return &provider.Error{Kind: provider.ErrBadImage, Msg: "builtin: " + fmt.Sprintf(format, args...)}
 }
 
 // small is a downscaled copy of a frame: RGB float pixels, area-averaged.

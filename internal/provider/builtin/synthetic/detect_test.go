@@ -1,4 +1,4 @@
-package builtin_test
+package synthetic_test
 
 import (
 	"image"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/rollcall/rollcall/internal/facegen"
 	"github.com/rollcall/rollcall/internal/provider"
+	"github.com/rollcall/rollcall/internal/provider/builtin"
+	"github.com/rollcall/rollcall/internal/provider/builtin/synthetic"
 )
 
 func TestDetect(t *testing.T) {
@@ -28,7 +30,7 @@ func TestDetect(t *testing.T) {
 		{"two people", facegen.JPEG(two, 85), []image.Point{{160, 216}, {461, 264}}},
 		{"small frame", shot(facegen.NewPerson(6), facegen.Scene{Width: 120, Height: 90, X: 0.5, Y: 0.5, Scale: 0.6}), []image.Point{{60, 45}}},
 	}
-	e := mustEngine(t, "")
+	e := mustEngine(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			faces := mustRecognize(t, e, tc.image).Faces
@@ -65,10 +67,36 @@ func TestDetectBoxFitsTheHead(t *testing.T) {
 			}
 		}
 	}
-	f := mustOneFace(t, mustRecognize(t, mustEngine(t, ""), facegen.JPEG(img, 95)))
+	f := mustOneFace(t, mustRecognize(t, mustEngine(t), facegen.JPEG(img, 95)))
 	got := provider.Box{X: want.Min.X, Y: want.Min.Y, Width: want.Dx(), Height: want.Dy()}
 	if d := absInt(f.Box.X-got.X) + absInt(f.Box.Y-got.Y) + absInt(f.Box.Width-got.Width) + absInt(f.Box.Height-got.Height); d > 12 {
 		t.Fatalf("box %+v, the head's pixels span %+v", f.Box, got)
+	}
+}
+
+// TestFindDescribesEveryFace: Find itself (as the engine calls it) gives
+// each face a descriptor; the same face twice is similarity 1, two people less.
+func TestFindDescribesEveryFace(t *testing.T) {
+	r := synthetic.New()
+	two := facegen.RenderMany(facegen.Scene{Scale: 0.4, Noise: 0.02, NoiseSeed: 3},
+		[]facegen.Person{facegen.NewPerson(1), facegen.NewPerson(2)}, [][2]float64{{0.25, 0.45}, {0.72, 0.55}})
+	found, err := r.Find(t.Context(), two, "cam-1")
+	if err != nil || len(found) != 2 {
+		t.Fatalf("found %d faces (%v), want 2", len(found), err)
+	}
+	for i, f := range found {
+		if len(f.Descriptor) != synthetic.DescriptorLen {
+			t.Fatalf("face %d descriptor has %d values", i, len(f.Descriptor))
+		}
+	}
+	if s := r.Similarity(found[0].Descriptor, found[0].Descriptor); s < 0.999 {
+		t.Errorf("a face with itself: %.3f, want 1", s)
+	}
+	if s := r.Similarity(found[0].Descriptor, found[1].Descriptor); s >= builtin.DefaultSimilarityThreshold {
+		t.Errorf("two people: %.3f, want below %.2f", s, builtin.DefaultSimilarityThreshold)
+	}
+	if s := r.Similarity(found[0].Descriptor, found[0].Descriptor[:10]); s != 0 {
+		t.Errorf("descriptors of different lengths: %.3f, want 0", s)
 	}
 }
 
