@@ -23,7 +23,7 @@ import (
 
 // DefaultSimilarityThreshold is the similarity at or above which a face is
 // best taken as its best-matching subject, for either recognizer: it is
-// FaceNetThreshold (face-api's usual 0.6 distance cut), and the synthetic
+// FaceNetThreshold (Rollcall's 0.5 distance cut), and the synthetic
 // recognizer's similarity is scaled so that the same value separates
 // facegen people (see TestRecognizesEnrolledPeople for the margins).
 const DefaultSimilarityThreshold = FaceNetThreshold

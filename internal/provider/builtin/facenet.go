@@ -12,11 +12,13 @@ import (
 )
 
 // FaceNetName is the facenet recognizer's name in the data file: the
-// face-api release whose weights make its descriptors.
-const FaceNetName = "facenet/face-api-1.7.15"
+// face-api release whose weights make its descriptors, and the alignment
+// (facenet.Models.Describe turns faces upright; face-api does not).
+const FaceNetName = "facenet/face-api-1.7.15/upright"
 
 // FaceNetThreshold is the similarity (SimilarityFromDistance) of
-// face-api's usual same-person cut, a descriptor distance of 0.6.
+// Rollcall's same-person cut, a descriptor distance of facenet.SameDistance
+// (0.5), and the database's default similarity threshold.
 const FaceNetThreshold = 0.78
 
 // FaceNetDefaults of FaceNetOptions.
@@ -144,16 +146,17 @@ func (f *FaceNet) Similarity(a, b []float32) float64 {
 }
 
 // SimilarityFromDistance maps a descriptor distance d to a similarity:
-// max(0, 1 − d·0.22/0.6), the straight line through (0, 1) and
-// (0.6, FaceNetThreshold), so the usual 0.6 cut is the threshold 0.78.
+// max(0, 1 − d·0.22/0.5), the straight line through (0, 1) and
+// (facenet.SameDistance, FaceNetThreshold), so the cut at distance 0.5 is
+// the threshold 0.78 (face-api's looser 0.6 would be 0.736).
 func SimilarityFromDistance(d float64) float64 {
-	return max(0, 1-d*(1-FaceNetThreshold)/0.6)
+	return max(0, 1-d*(1-FaceNetThreshold)/facenet.SameDistance)
 }
 
 // DistanceFromSimilarity is the inverse of SimilarityFromDistance (for
 // similarities above 0).
 func DistanceFromSimilarity(s float64) float64 {
-	return (1 - s) * 0.6 / (1 - FaceNetThreshold)
+	return (1 - s) * facenet.SameDistance / (1 - FaceNetThreshold)
 }
 
 // Find detects the faces of img at least MinFaceSize big and describes
@@ -164,7 +167,9 @@ func (f *FaceNet) Find(ctx context.Context, img image.Image, source string) ([]F
 		return nil, err
 	}
 	rgb := facenet.FromImage(img)
-	dets := f.nets.Detect(rgb, facenet.DetectOptions{InputSize: f.o.InputSize, ScoreThreshold: f.o.ScoreThreshold})
+	// A picture that is not a camera's frame (a registration photo) may
+	// be a close-up, which the detector often misses unless zoomed out.
+	dets := f.nets.Detect(rgb, facenet.DetectOptions{InputSize: f.o.InputSize, ScoreThreshold: f.o.ScoreThreshold, ZoomOut: source == ""})
 	now := f.o.Now()
 	var prev []trackedFace
 	if source != "" {

@@ -31,9 +31,10 @@ func TestFaceNetFindsUsableFaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o := nets.lastOptions(); o != (facenet.DetectOptions{InputSize: 416, ScoreThreshold: 0.5}) {
-		t.Errorf("detect options %+v, want the defaults 416 and 0.5", o)
+	if o := nets.lastOptions(); o != (facenet.DetectOptions{InputSize: 416, ScoreThreshold: 0.5, ZoomOut: true}) {
+		t.Errorf("detect options %+v, want the defaults 416 and 0.5, zoomed out when nothing is found in a photo", o)
 	}
+
 	want := []provider.Box{{X: 40, Y: 50, Width: 120, Height: 150}, {X: 300, Y: 60, Width: 80, Height: 100}}
 	if len(found) != len(want) {
 		t.Fatalf("found %d faces, want %d: %+v", len(found), len(want), found)
@@ -52,6 +53,12 @@ func TestFaceNetFindsUsableFaces(t *testing.T) {
 	if n := nets.describes.Load(); n != 2 {
 		t.Errorf("%d faces described, want 2: a face too small is not worth describing", n)
 	}
+	if _, err := builtin.NewFaceNet(nets, builtin.FaceNetOptions{}).Find(t.Context(), pic, "cam-1"); err != nil {
+		t.Fatal(err)
+	}
+	if o := nets.lastOptions(); o.ZoomOut {
+		t.Errorf("a camera's frame is looked at again zoomed out: %+v", o)
+	}
 
 	found, err = builtin.NewFaceNet(&fakeNets{}, builtin.FaceNetOptions{MinFaceSize: 24, ScoreThreshold: 0.2, InputSize: 608}).Find(t.Context(), pic, "")
 	if err != nil || len(found) != 4 {
@@ -61,7 +68,7 @@ func TestFaceNetFindsUsableFaces(t *testing.T) {
 
 func TestFaceNetSimilarityIsTheDistanceOnALine(t *testing.T) {
 	for _, tc := range []struct{ distance, similarity float64 }{
-		{0, 1}, {0.3, 0.89}, {0.6, builtin.FaceNetThreshold}, {1.2, 0.56}, {2.7272727, 0}, {4, 0},
+		{0, 1}, {0.25, 0.89}, {0.5, builtin.FaceNetThreshold}, {1, 0.56}, {2.2727273, 0}, {4, 0},
 	} {
 		if got := builtin.SimilarityFromDistance(tc.distance); math.Abs(got-tc.similarity) > 1e-6 {
 			t.Errorf("SimilarityFromDistance(%v) = %v, want %v", tc.distance, got, tc.similarity)
@@ -77,9 +84,9 @@ func TestFaceNetSimilarityIsTheDistanceOnALine(t *testing.T) {
 	}
 	r := builtin.NewFaceNet(&fakeNets{}, builtin.FaceNetOptions{})
 	a, b := make([]float32, facenet.DescriptorLen), make([]float32, facenet.DescriptorLen)
-	b[0], b[1] = 0.36, 0.48 // distance 0.6
+	b[0], b[1] = 0.3, 0.4 // distance 0.5
 	if got := r.Similarity(a, b); math.Abs(got-0.78) > 1e-6 {
-		t.Errorf("descriptors 0.6 apart: similarity %v, want 0.78", got)
+		t.Errorf("descriptors 0.5 apart: similarity %v, want 0.78", got)
 	}
 	if got := r.Similarity(a, b[:64]); got != 0 {
 		t.Errorf("descriptors of different lengths: %v, want 0", got)
@@ -118,8 +125,8 @@ func TestEngineWithFaceNet(t *testing.T) {
 	if err != nil || len(res.Faces) != 2 {
 		t.Fatalf("recognize: %+v, %v", res, err)
 	}
-	if f := res.Faces[0]; f.Subject != "ann" || math.Abs(f.Similarity-0.89) > 0.001 || math.Abs(f.DetectionConfidence-0.9) > 0.01 {
-		t.Errorf("ann 0.3 away: %+v, want ann at 0.89", f)
+	if f := res.Faces[0]; f.Subject != "ann" || math.Abs(f.Similarity-0.868) > 0.001 || math.Abs(f.DetectionConfidence-0.9) > 0.01 {
+		t.Errorf("ann 0.3 away: %+v, want ann at 0.868", f)
 	}
 	if f := res.Faces[1]; math.Abs(f.Similarity-builtin.SimilarityFromDistance(math.Sqrt2)) > 0.001 || f.Similarity >= builtin.FaceNetThreshold {
 		t.Errorf("another person, √2 away: similarity %v, want %.3f (below the threshold)", f.Similarity, builtin.SimilarityFromDistance(math.Sqrt2))
