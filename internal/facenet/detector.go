@@ -78,14 +78,31 @@ func (m *Models) Detect(img *Image, o DetectOptions) []Detection {
 	if img.Width == 0 || img.Height == 0 {
 		return nil
 	}
-	size := max(img.Width, img.Height)
 	a := getArena()
 	defer putArena(a)
+	size := max(img.Width, img.Height)
 	in := sampler{img: img, w: img.Width, h: img.Height, size: size, mean: detectorMean}.tensor(a, o.InputSize)
 	out := m.detector.forward(a, in)
 	a.release(in)
 	found := decodeBoxes(out, img.Width, img.Height, o)
 	a.release(out)
+	if len(found) > 0 || !o.ZoomOut {
+		return found
+	}
+	// The detector misses many faces that fill most of the picture (a
+	// close-up portrait): look again at the picture in the middle of a
+	// black square twice its size.
+	size *= 2
+	sm := sampler{img: img, w: img.Width, h: img.Height, size: size, left: (size - img.Width) / 2, top: (size - img.Height) / 2, mean: detectorMean}
+	in = sm.tensor(a, o.InputSize)
+	out = m.detector.forward(a, in)
+	a.release(in)
+	found = decodeBoxes(out, size, size, o)
+	a.release(out)
+	for i := range found {
+		found[i].Box.X -= float64(sm.left)
+		found[i].Box.Y -= float64(sm.top)
+	}
 	return found
 }
 

@@ -163,6 +163,27 @@ func (m *Models) Landmarks(img *Image, d Detection) Landmarks {
 // for a face at the left or top edge larger than its detection box; the
 // cap is left out.)
 func (lm *Landmarks) Aligned() Rect {
+	leftEye, rightEye, mouth := lm.centres()
+	dist := func(a, b Point) float64 { return math.Hypot(a.X-b.X, a.Y-b.Y) }
+	size := math.Floor((dist(mouth, leftEye) + dist(mouth, rightEye)) / 2 / alignScale)
+	refX := (leftEye.X + rightEye.X + mouth.X) / 3
+	refY := (leftEye.Y + rightEye.Y + mouth.Y) / 3
+	x := math.Floor(max(0, refX-alignX*size))
+	y := math.Floor(max(0, refY-alignY*size))
+	return Rect{X: x, Y: y, Width: size, Height: size}
+}
+
+// face-api's alignment constants: the eye-to-mouth distance is 45% of the
+// square's side, and the centre of eyes and mouth lies half-way across
+// and 43% down.
+const (
+	alignScale = 0.45
+	alignX     = 0.5
+	alignY     = 0.43
+)
+
+// centres are the centres of the left eye, the right eye and the mouth.
+func (lm *Landmarks) centres() (leftEye, rightEye, mouth Point) {
 	centre := func(from, to int) Point {
 		var c Point
 		for _, p := range lm[from:to] {
@@ -172,12 +193,5 @@ func (lm *Landmarks) Aligned() Rect {
 		n := float64(to - from)
 		return Point{c.X / n, c.Y / n}
 	}
-	leftEye, rightEye, mouth := centre(36, 42), centre(42, 48), centre(48, 68)
-	dist := func(a, b Point) float64 { return math.Hypot(a.X-b.X, a.Y-b.Y) }
-	size := math.Floor((dist(mouth, leftEye) + dist(mouth, rightEye)) / 2 / 0.45)
-	refX := (leftEye.X + rightEye.X + mouth.X) / 3
-	refY := (leftEye.Y + rightEye.Y + mouth.Y) / 3
-	x := math.Floor(max(0, refX-0.5*size))
-	y := math.Floor(max(0, refY-0.43*size))
-	return Rect{X: x, Y: y, Width: size, Height: size}
+	return centre(36, 42), centre(42, 48), centre(48, 68)
 }

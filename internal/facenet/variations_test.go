@@ -14,8 +14,8 @@ type variation struct {
 }
 
 var variations = []variation{
-	{"crop", func(_ testing.TB, img *Image, f Rect) (*Image, Rect) {
-		r := Rect{X: f.X - f.Width, Y: f.Y - f.Height, Width: 3 * f.Width, Height: 3 * f.Height}
+	{"portrait crop", func(_ testing.TB, img *Image, f Rect) (*Image, Rect) {
+		r := Rect{X: f.X - f.Width/2, Y: f.Y - f.Height/2, Width: 2 * f.Width, Height: 2 * f.Height}
 		x0, y0 := max(0, int(r.X)), max(0, int(r.Y))
 		out := img.Crop(image.Rect(x0, y0, int(r.X+r.Width), int(r.Y+r.Height)))
 		return out, Rect{X: f.X - float64(x0), Y: f.Y - float64(y0), Width: f.Width, Height: f.Height}
@@ -30,11 +30,16 @@ var variations = []variation{
 	}},
 }
 
-// TestSamePersonAcrossVariations describes every face of the sample
-// photos, then again in edited copies of the photo (cropped, scaled,
-// re-encoded, darker, brighter, mirrored): the same face must stay within
-// the same-person distance, and different faces must stay beyond it. The
-// margins on either side are printed.
+// clearFace is the detection score of the faces the variation test
+// compares: sample6.jpg has a weaker box (0.54) straddling two people's
+// faces, which is nobody's face.
+const clearFace = 0.6
+
+// TestSamePersonAcrossVariations describes every clear face of the
+// sample photos, then again in edited copies of the photo (cropped,
+// scaled, re-encoded, darker, brighter, mirrored): the same face must stay
+// within the same-person distance, and different faces must stay beyond
+// it. The margins on either side are printed.
 func TestSamePersonAcrossVariations(t *testing.T) {
 	m := models(t)
 	type face struct {
@@ -47,12 +52,15 @@ func TestSamePersonAcrossVariations(t *testing.T) {
 	for _, name := range []string{"sample1.jpg", "sample2.jpg", "sample3.jpg", "sample4.jpg", "sample5.jpg", "sample6.jpg"} {
 		img := readImage(t, name)
 		for i, d := range m.Detect(img, DetectOptions{}) {
+			if d.Score < clearFace {
+				continue
+			}
 			label := fmt.Sprintf("%s#%d", name, i)
 			desc := m.Describe(img, m.Landmarks(img, d))
 			faces = append(faces, face{label, desc})
 			for _, v := range variations {
 				edited, box := v.edit(t, img, d.Box)
-				found, ok := nearest(m.Detect(edited, DetectOptions{}), box)
+				found, ok := nearest(m.Detect(edited, DetectOptions{ZoomOut: true}), box)
 				if !ok {
 					t.Errorf("%s %s: the face is no longer found", label, v.name)
 					continue
@@ -72,6 +80,13 @@ func TestSamePersonAcrossVariations(t *testing.T) {
 	for i := range faces {
 		for j := i + 1; j < len(faces); j++ {
 			dist := Distance(faces[i].desc, faces[j].desc)
+			if samePerson(faces[i].label, faces[j].label) {
+				t.Logf("%s and %s, one person in two photos: distance %.3f, margin %.3f below %.2f", faces[i].label, faces[j].label, dist, SameDistance-dist, SameDistance)
+				if dist >= SameDistance {
+					t.Errorf("%s and %s: distance %.3f, want < %.2f (the same person)", faces[i].label, faces[j].label, dist, SameDistance)
+				}
+				continue
+			}
 			if dist < bestOther {
 				bestOther, bestOtherLabel = dist, faces[i].label+" / "+faces[j].label
 			}
@@ -85,6 +100,21 @@ func TestSamePersonAcrossVariations(t *testing.T) {
 	}
 	t.Logf("%d faces × %d variations: largest same-person distance %.3f (%s), margin %.3f below %.2f", len(faces), len(variations), worstSame, worstSameLabel, SameDistance-worstSame, SameDistance)
 	t.Logf("smallest different-person distance %.3f (%s), margin %.3f above %.2f", bestOther, bestOtherLabel, bestOther-SameDistance, SameDistance)
+}
+
+// samePeople are faces of one person in two of the sample photos: the
+// woman on the right of sample1.jpg, in uniform, is the one in the middle
+// of sample3.jpg (by eye; her descriptors are 0.42 apart, every other pair
+// of faces at least 0.53).
+var samePeople = [][2]string{{"sample1.jpg#1", "sample3.jpg#0"}}
+
+func samePerson(a, b string) bool {
+	for _, p := range samePeople {
+		if (p[0] == a && p[1] == b) || (p[0] == b && p[1] == a) {
+			return true
+		}
+	}
+	return false
 }
 
 // nearest is the detection whose box overlaps want most.
