@@ -2,7 +2,6 @@ package facenet
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -152,44 +151,4 @@ func Optimized() bool { return useAsm.Load() }
 // pure-Go kernel, and returns the previous setting.
 func SetOptimized(on bool) (previous bool) {
 	return useAsm.Swap(on && haveAsm)
-}
-
-// gemmScratch is one call's scratch space (taken from a pool, so that
-// concurrent calls never share it and steady state allocates nothing).
-type gemmScratch struct {
-	bias []float32               // bias padded to whole panels (zeros if nil)
-	arem []float32               // the last rows of an m block, tileM × kc, zero padded
-	tile [tileM * panelW]float32 // output of a partial tile
-}
-
-var scratchPool = sync.Pool{New: func() any { return new(gemmScratch) }}
-
-// grow returns s[:n], reallocating if needed.
-func grow(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return alignedFloats(n)
-	}
-	return s[:n]
-}
-
-// storeTile writes a rows × w block of the partial-tile buffer t (row
-// stride panelW) to c: c = t + bias on the first k block, c += t after.
-func storeTile(c []float32, ldc int, t []float32, rows, w int, first bool, bias []float32) {
-	for r := 0; r < rows; r++ {
-		src := t[r*panelW : r*panelW+w]
-		dst := c[r*ldc : r*ldc+w]
-		switch {
-		case !first:
-			for j, v := range src {
-				dst[j] += v
-			}
-		case bias == nil:
-			copy(dst, src)
-		default:
-			bs := bias[:w]
-			for j, v := range src {
-				dst[j] = v + bs[j]
-			}
-		}
-	}
 }

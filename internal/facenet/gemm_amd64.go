@@ -1,6 +1,10 @@
 package facenet
 
-import "golang.org/x/sys/cpu"
+import (
+	"sync"
+
+	"golang.org/x/sys/cpu"
+)
 
 // haveAsm: the AVX2+FMA kernel can run (x/sys/cpu also checks that the OS
 // saves the YMM registers).
@@ -74,6 +78,46 @@ func matMulAsm(m int, a []float32, lda int, b *PackedB, bias []float32, c []floa
 					kern6x16(1, kc, &s.arem[0], kc, bp, &tile[0], panelW, &zeroBias[0], 0)
 					storeTile(c[r*ldc+j0:], ldc, tile, rem, w, first, bs)
 				}
+			}
+		}
+	}
+}
+
+// gemmScratch is one call's scratch space (taken from a pool, so that
+// concurrent calls never share it and steady state allocates nothing).
+type gemmScratch struct {
+	bias []float32               // bias padded to whole panels (zeros if nil)
+	arem []float32               // the last rows of an m block, tileM × kc, zero padded
+	tile [tileM * panelW]float32 // output of a partial tile
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(gemmScratch) }}
+
+// grow returns s[:n], reallocating if needed.
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return alignedFloats(n)
+	}
+	return s[:n]
+}
+
+// storeTile writes a rows × w block of the partial-tile buffer t (row
+// stride panelW) to c: c = t + bias on the first k block, c += t after.
+func storeTile(c []float32, ldc int, t []float32, rows, w int, first bool, bias []float32) {
+	for r := 0; r < rows; r++ {
+		src := t[r*panelW : r*panelW+w]
+		dst := c[r*ldc : r*ldc+w]
+		switch {
+		case !first:
+			for j, v := range src {
+				dst[j] += v
+			}
+		case bias == nil:
+			copy(dst, src)
+		default:
+			bs := bias[:w]
+			for j, v := range src {
+				dst[j] = v + bs[j]
 			}
 		}
 	}

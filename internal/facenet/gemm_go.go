@@ -117,7 +117,7 @@ func store4(row []float32, j int, first bool, bias []float32, s0, s1, s2, s3 flo
 // (q < 4). A leaf function of its own: inlined into goPanel, the loop
 // spilled its counter and bounds to the stack. (The Go 1.26 compiler
 // still schedules the 8 products before the 8 sums and spills 3 of them
-// on amd64; smaller tiles measured slower.)
+// on amd64.)
 func dot2x4(a0, a1, b []float32) (s00, s01, s02, s03, s10, s11, s12, s13 float32) {
 	a1 = a1[:len(a0)]
 	for p, x0 := range a0 {
