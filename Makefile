@@ -9,7 +9,7 @@ STATICCHECK_VERSION := v0.8.2
 WORKFLOWCHECK_VERSION := v0.6.0
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: dev test test-unit bench lint build down stack status clean
+.PHONY: dev test test-unit bench lint build down stack status clean models
 
 ## dev: run the whole system (services, migrations, seed, API + worker) and print the URLs
 dev:
@@ -38,6 +38,10 @@ build:
 
 stack:
 	$(STACK) up
+
+## models: fetch the built-in provider's face models (pinned, integrity-checked) into .local/models
+models:
+	bash deploy/models.sh
 
 status:
 	$(STACK) status

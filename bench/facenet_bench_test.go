@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rollcall/rollcall/internal/facenet"
+	"github.com/rollcall/rollcall/internal/facenet/samples"
 )
 
 // faceNetFrames are the benchmark's frames, cut from sample6.jpg of the
@@ -32,15 +33,7 @@ func loadFaceNet(b *testing.B) (*facenet.Models, faceNetFrames) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join("..", "internal", "facenet", "testdata", "images", "sample6.jpg"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	src, _, err := image.Decode(bytesReader(data))
-	if err != nil {
-		b.Fatal(err)
-	}
-	photo := facenet.FromImage(src) // 1920×1537
+	photo := samples.Image("sample6.jpg") // 1920×1537
 	var f faceNetFrames
 	f.hd = photo.Crop(image.Rect(0, 200, 1920, 1280))
 	f.vga = photo.Resize(640, 512).Crop(image.Rect(0, 16, 640, 496))

@@ -2,7 +2,8 @@
 # Rollcall local stack: PostgreSQL 15, Redis 7, MinIO, Temporal dev server and
 # an RTSP camera stand-in, on fixed loopback ports, without Docker or systemd.
 #
-#   deploy/stack.sh install   install what is missing (apt as root; pinned go install)
+#   deploy/stack.sh install   install what is missing (apt as root; pinned go install;
+#                             the face models, deploy/models.sh)
 #   deploy/stack.sh up        install, start everything, wait until healthy
 #   deploy/stack.sh down      stop everything
 #   deploy/stack.sh status    one line per service; exit 0 only if all are up
@@ -95,6 +96,7 @@ cmd_env() {
 		export ROLLCALL_TEMPORAL_ADDRESS='$HOST:$TEMPORAL_PORT'
 		export ROLLCALL_TEMPORAL_NAMESPACE='$TEMPORAL_NAMESPACE'
 		export ROLLCALL_TEST_RTSP_URL='rtsp://$HOST:$RTSP_PORT'
+		export ROLLCALL_MODELS_DIR='$STATE_DIR/models'
 		# The local camera and providers listen on loopback, which the egress
 		# policy refuses by default (Rollcall's own services stay refused).
 		export ROLLCALL_CAMERA_ALLOW_CIDRS='127.0.0.0/8,::1/128'

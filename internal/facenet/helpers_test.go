@@ -36,7 +36,7 @@ func models(t testing.TB) *Models {
 
 func readImage(t testing.TB, name string) *Image {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "images", name))
+	data, err := os.ReadFile(filepath.Join("samples", name))
 	if err != nil {
 		t.Fatal(err)
 	}
