@@ -31,6 +31,7 @@ import (
 	"github.com/rollcall/rollcall/internal/blob"
 	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/egress"
+	"github.com/rollcall/rollcall/internal/facenet"
 	"github.com/rollcall/rollcall/internal/ffmpeg"
 	"github.com/rollcall/rollcall/internal/live"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
@@ -89,7 +90,34 @@ var apiNamespace = testenv.NamespaceName("rollcall-test-api")
 
 type harnessOption func(*config.Config, map[string]api.Checker)
 
+// newHarness is newHarnessWith the synthetic recognizer, for the tests of
+// facegen people.
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	return newHarnessWith(t, synthetic.New(), opts...)
+}
+
+var (
+	faceNetsOnce sync.Once
+	faceNets     *facenet.Models
+	faceNetsErr  error
+)
+
+// realFaces is the built-in provider's face recognition, for the tests of
+// real photos.
+func realFaces(t *testing.T) builtin.Recognizer {
+	t.Helper()
+	dir := testenv.Require(t, "ROLLCALL_MODELS_DIR")
+	faceNetsOnce.Do(func() { faceNets, faceNetsErr = facenet.Load(dir) })
+	if faceNetsErr != nil {
+		t.Fatal(faceNetsErr)
+	}
+	return builtin.NewFaceNet(faceNets, builtin.FaceNetOptions{})
+}
+
+// newHarnessWith is the API over the test stack, with the in-process
+// built-in provider recognising faces with rec.
+func newHarnessWith(t *testing.T, rec builtin.Recognizer, opts ...harnessOption) *harness {
 	t.Helper()
 	db := testenv.DB(t)
 	rdb, prefix := testenv.Redis(t)
@@ -144,7 +172,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	_, _ = rand.Read(key)
 	box, _ := secrets.NewBox(key)
 	streams := &rctemporal.Streams{Client: tc, Namespace: apiNamespace}
-	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir(), Recognizer: synthetic.New()}) // facegen people
+	engine, err := builtin.NewEngine(builtin.Options{DataDir: t.TempDir(), Recognizer: rec})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,11 +5,13 @@
 # running; `make down` stops it).
 #
 # Unless ROLLCALL_DEMO=0, it also sets up the demo: the camera stand-in loops
-# a picture of a synthetic "Demo Person" at rtsp://127.0.0.1:58554/demo, and
-# that person and a "Demo camera" reading it are registered through the API
-# (once: both are looked up first), so detections show up on /ws and in
-# GET /api/v1/detections/live. The pictures are `rollcall demo-images`'s,
-# written to .local/demo/.
+# a real photo at rtsp://127.0.0.1:58554/demo (three women; face-api's
+# sample3.jpg), the one in the middle is registered as "Demo Person" from
+# three photos cut from a different picture of her, and a "Demo camera"
+# reading the stream is created, all through the API (once: both are looked
+# up first). The built-in provider recognises her and leaves the two others
+# unknown, on /ws and in GET /api/v1/detections/live. The pictures are
+# `rollcall demo-images`'s, written to .local/demo/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -31,14 +33,11 @@ if [[ $DEMO != 0 && $DEMO_DIR == *[[:space:]]* ]]; then
 	DEMO=0
 fi
 if [[ $DEMO != 0 ]]; then
-	for f in camera.jpg enrol-1.jpg enrol-2.jpg enrol-3.jpg person.json; do
-		if [[ ! -s $DEMO_DIR/$f ]]; then
-			.local/bin/rollcall demo-images "$DEMO_DIR" >/dev/null
-			break
-		fi
-	done
+	# Written every time (the same bytes), so a checkout's pictures always
+	# belong together.
+	.local/bin/rollcall demo-images "$DEMO_DIR" >/dev/null
 	# The stack restarts the camera stand-in if it runs without this mount.
-	camera_args+="${camera_args:+ }--image-mount /demo=$DEMO_DIR/camera.jpg"
+	camera_args+="${camera_args:+ }--image-mount /demo=$DEMO_DIR/camera.jpg@1280x900"
 fi
 
 ROLLCALL_CAMERA_ARGS=$camera_args bash deploy/stack.sh up

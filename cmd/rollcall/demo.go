@@ -7,33 +7,20 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/rollcall/rollcall/internal/facegen"
+	"github.com/rollcall/rollcall/internal/facenet/samples"
 )
 
 // The demo person is who `make dev`'s demo camera shows and registers: a
-// facegen person, so the built-in provider recognises them.
+// real woman from the face-api package's sample photos (package samples),
+// registered from photos cut out of one picture and recognised in another.
 const (
-	demoPersonSeed      = 35
 	demoPersonName      = "Demo Person"
 	demoEmployeeCode    = "DEMO-001"
 	demoDepartment      = "Demo"
-	demoImageQuality    = 90
 	demoCameraFile      = "camera.jpg"
 	demoEnrolFileFormat = "enrol-%d.jpg" // enrol-1.jpg …
 	demoProfileFile     = "person.json"
 )
-
-// demoEnrolScenes are the demo person's enrolment photos: three shots of
-// their own, none like the camera's.
-var demoEnrolScenes = []facegen.Scene{
-	{Width: 640, Height: 480, X: 0.5, Y: 0.5, Scale: 0.6, Noise: 0.01, NoiseSeed: 1},
-	{Width: 480, Height: 640, X: 0.45, Y: 0.4, Scale: 0.35, Noise: 0.02, NoiseSeed: 2, Brightness: 0.9},
-	{Width: 640, Height: 480, X: 0.3, Y: 0.55, Scale: 0.45, Noise: 0.015, NoiseSeed: 3, Brightness: 1.1},
-}
-
-// demoCameraScene is the still the demo camera loops: a wider, dimmer,
-// noisier view with the person off-centre, as a CCTV camera sees them.
-var demoCameraScene = facegen.Scene{Width: 1280, Height: 720, X: 0.62, Y: 0.46, Scale: 0.42, Noise: 0.03, NoiseSeed: 4, Brightness: 0.95}
 
 // demoProfile is DIR/person.json: the form fields of POST /faces.
 type demoProfile struct {
@@ -49,12 +36,15 @@ type demoFile struct {
 }
 
 // demoFiles are the demo's files, the same bytes on every call: the
-// camera still, the enrolment photos and the profile.
+// camera still (sample3.jpg: the demo person in the middle, two others
+// beside her), the enrolment photos (cut from sample1.jpg, a different
+// picture of her: a portrait, head and shoulders, and the portrait
+// mirrored and brighter) and the profile.
 func demoFiles() ([]demoFile, error) {
-	p := facegen.NewPerson(demoPersonSeed)
-	files := []demoFile{{demoCameraFile, facegen.JPEG(p.Render(demoCameraScene), demoImageQuality)}}
-	for i, s := range demoEnrolScenes {
-		files = append(files, demoFile{fmt.Sprintf(demoEnrolFileFormat, i+1), facegen.JPEG(p.Render(s), demoImageQuality)})
+	_, scene := samples.PersonA()
+	files := []demoFile{{demoCameraFile, scene}}
+	for i, photo := range samples.PersonAPhotos() {
+		files = append(files, demoFile{fmt.Sprintf(demoEnrolFileFormat, i+1), photo})
 	}
 	profile, err := json.MarshalIndent(demoProfile{EmployeeCode: demoEmployeeCode, Name: demoPersonName, Department: demoDepartment}, "", "  ")
 	if err != nil {

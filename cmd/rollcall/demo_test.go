@@ -6,15 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/rollcall/rollcall/internal/facegen"
+	"github.com/rollcall/rollcall/internal/facenet"
+	"github.com/rollcall/rollcall/internal/facenet/samples"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/provider/builtin"
-	"github.com/rollcall/rollcall/internal/provider/builtin/synthetic"
+	"github.com/rollcall/rollcall/internal/testenv"
 )
 
 // mustDemoImages runs `rollcall demo-images DIR` into a new directory and
@@ -38,8 +40,9 @@ func mustReadFile(tb testing.TB, path string) []byte {
 }
 
 // The point of the demo: once its three enrolment photos are enrolled, the
-// built-in provider names the demo person in the camera still, above the
-// default threshold, and does not name someone else in the same shot.
+// built-in provider (the real face recognition) names the demo person in
+// the camera still, a different photo of her, above the default
+// threshold, and leaves the two other people in the shot unknown.
 func TestDemoPersonIsRecognisedInTheCameraStill(t *testing.T) {
 	dir := mustDemoImages(t)
 	var profile demoProfile
@@ -50,7 +53,11 @@ func TestDemoPersonIsRecognisedInTheCameraStill(t *testing.T) {
 		t.Fatalf("person.json = %+v", profile)
 	}
 
-	engine, err := builtin.NewEngine(builtin.Options{Recognizer: synthetic.New()}) // the demo person is a facegen person
+	nets, err := facenet.Load(testenv.Require(t, "ROLLCALL_MODELS_DIR"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, err := builtin.NewEngine(builtin.Options{Recognizer: builtin.NewFaceNet(nets, builtin.FaceNetOptions{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,20 +79,19 @@ func TestDemoPersonIsRecognisedInTheCameraStill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Faces) != 1 {
-		t.Fatalf("camera.jpg: %d faces, want 1: %+v", len(res.Faces), res.Faces)
+	if len(res.Faces) != 3 {
+		t.Fatalf("camera.jpg: %d faces, want 3: %+v", len(res.Faces), res.Faces)
 	}
-	if f := res.Faces[0]; f.Subject != profile.EmployeeCode || f.Similarity < builtin.DefaultSimilarityThreshold {
-		t.Fatalf("camera.jpg: %s with similarity %.3f, want %s ≥ %.2f", f.Subject, f.Similarity, profile.EmployeeCode, builtin.DefaultSimilarityThreshold)
-	}
-
-	stranger := facegen.JPEG(facegen.NewPerson(demoPersonSeed+1).Render(demoCameraScene), demoImageQuality)
-	res, err = engine.Recognize(t.Context(), stranger)
-	if err != nil || len(res.Faces) != 1 {
-		t.Fatalf("stranger: %v, %+v", err, res.Faces)
-	}
-	if sim := res.Faces[0].Similarity; sim >= builtin.DefaultSimilarityThreshold {
-		t.Fatalf("a stranger in the demo camera's shot matched the demo person with similarity %.3f", sim)
+	for _, f := range res.Faces {
+		box := image.Rect(f.Box.X, f.Box.Y, f.Box.X+f.Box.Width, f.Box.Y+f.Box.Height)
+		her := box.Intersect(samples.PersonAIn).Dx() > samples.PersonAIn.Dx()/2
+		t.Logf("camera.jpg: face at %v, best match %s at similarity %.3f (the demo person: %v)", box, f.Subject, f.Similarity, her)
+		switch {
+		case her && (f.Subject != profile.EmployeeCode || f.Similarity < builtin.DefaultSimilarityThreshold):
+			t.Errorf("the demo person: %s with similarity %.3f, want %s ≥ %.2f", f.Subject, f.Similarity, profile.EmployeeCode, builtin.DefaultSimilarityThreshold)
+		case !her && f.Similarity >= builtin.DefaultSimilarityThreshold:
+			t.Errorf("someone else at %v matched the demo person with similarity %.3f", box, f.Similarity)
+		}
 	}
 }
 

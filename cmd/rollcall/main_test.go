@@ -158,8 +158,6 @@ func TestRunAllServesUntilCancelled(t *testing.T) {
 		"ROLLCALL_TEMPORAL_NAMESPACE": namespace,
 		"ROLLCALL_ADMIN_PASSWORD":     password,
 		"ROLLCALL_SHUTDOWN_TIMEOUT":   "5s",
-		// No face models load on this branch yet, and this test needs no faces.
-		"ROLLCALL_BUILTIN_ENGINE": "synthetic",
 	})
 	require.Contains(t, mustRun(t, getenv, "seed"), "with the password from ROLLCALL_ADMIN_PASSWORD")
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rollcall/rollcall/internal/testenv"
 )
 
 // `rollcall provider` serves the reference provider with no other
@@ -15,8 +17,7 @@ func TestProviderCommand(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	env := map[string]string{"ROLLCALL_PROVIDER_DATA": t.TempDir(), "ROLLCALL_PROVIDER_API_KEY": "prov-key-123",
-		// No face models load on this branch yet, and this test needs no faces.
-		"ROLLCALL_BUILTIN_ENGINE": "synthetic"}
+		"ROLLCALL_MODELS_DIR": testenv.Require(t, "ROLLCALL_MODELS_DIR")}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {

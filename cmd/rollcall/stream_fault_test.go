@@ -153,8 +153,6 @@ func TestStreamMovesToAnotherWorkerWhenItsWorkerIsKilled(t *testing.T) {
 		"ROLLCALL_REDIS_PREFIX":       prefix,
 		"ROLLCALL_PROVIDER_DATA":      t.TempDir(),
 		"ROLLCALL_LOG_LEVEL":          "info",
-		// No face models load on this branch yet, and this test needs no faces.
-		"ROLLCALL_BUILTIN_ENGINE": "synthetic",
 	}
 
 	first := startWorkerProcess(t, "worker-1", env)
@@ -260,8 +258,6 @@ func TestStreamSlotsSpreadCamerasAcrossWorkers(t *testing.T) {
 		"ROLLCALL_REDIS_PREFIX":       prefix,
 		"ROLLCALL_PROVIDER_DATA":      t.TempDir(),
 		"ROLLCALL_STREAM_SLOTS":       "1",
-		// No face models load on this branch yet, and this test needs no faces.
-		"ROLLCALL_BUILTIN_ENGINE": "synthetic",
 	}
 	startWorkerProcess(t, "worker-1", env)
 	startWorkerProcess(t, "worker-2", env)

@@ -47,8 +47,20 @@ func Image(name string) *facenet.Image {
 // sample3.jpg, in which she stands in the middle between two others
 // (smiling, lit blue), as a camera would see her. JPEG.
 func PersonA() (portrait, scene []byte) {
+	return PersonAPhotos()[0], JPEG("sample3.jpg")
+}
+
+// PersonAPhotos are three registration photos of PersonA, all cut from
+// sample1.jpg: the portrait, her head and shoulders, and the portrait
+// mirrored and brighter. JPEG, quality 90; the same bytes on every call.
+func PersonAPhotos() [][]byte {
 	one := Image("sample1.jpg")
-	return one.Crop(image.Rect(1275, 57, 1875, 657)).Resize(480, 480).JPEG(90), JPEG("sample3.jpg")
+	portrait := one.Crop(image.Rect(1275, 57, 1875, 657)).Resize(480, 480)
+	return [][]byte{
+		portrait.JPEG(90),
+		one.Crop(image.Rect(1180, 0, 1920, 740)).Resize(600, 600).JPEG(90),
+		portrait.Mirrored().Brightened(1.1).JPEG(90),
+	}
 }
 
 // PersonAIn is where PersonA's face is in the scene (sample3.jpg).
