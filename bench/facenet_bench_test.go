@@ -7,13 +7,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rollcall/rollcall/internal/facenet"
 	"github.com/rollcall/rollcall/internal/facenet/samples"
+	"github.com/rollcall/rollcall/internal/provider"
+	"github.com/rollcall/rollcall/internal/provider/builtin"
 )
 
 // faceNetFrames are the benchmark's frames, cut from sample6.jpg of the
@@ -114,9 +118,115 @@ func report(b *testing.B, what string) {
 	b.Logf("%s (%s kernel): %v", what, kernel, per.Round(10*time.Microsecond))
 }
 
-var _ = fmt.Sprintf
-var _ = runtime.NumCPU
-var _ sync.Mutex
-var _ atomic.Int64
+// BenchmarkFaceNetCameras runs the built-in provider as the live pipeline
+// does: 20 cameras, each sending one 640×480 JPEG frame a second with one
+// face (a face of the sample photos, with fresh sensor noise every frame),
+// through the engine with tracking, on all cores, for 20 seconds. It prints
+// how late the answers come, how much CPU they took (cores busy), and how
+// many faces were described or reused by the tracker; then the same with
+// tracking off (every face described every frame).
+func BenchmarkFaceNetCameras(b *testing.B) {
+	m, _ := loadFaceNet(b)
+	const cameras, seconds = 20, 20
+	// Each camera's face: a 640×480 view around one face of the samples,
+	// in two noise variants the frames alternate between.
+	var views [][2][]byte
+	for _, name := range samples.Names {
+		photo := samples.Image(name)
+		for _, d := range m.Detect(photo, facenet.DetectOptions{}) {
+			if d.Score < 0.6 || len(views) == cameras {
+				continue
+			}
+			cx, cy := int(d.Box.X+d.Box.Width/2), int(d.Box.Y+d.Box.Height/2)
+			w := int(3 * d.Box.Width)
+			h := w * 3 / 4
+			view := photo.Crop(image.Rect(cx-w/2, cy-h/2, cx+w/2, cy+h/2)).Resize(640, 480)
+			views = append(views, [2][]byte{noisy(view, 1).JPEG(85), noisy(view, 2).JPEG(85)})
+		}
+	}
+	for len(views) < cameras {
+		views = append(views, views[len(views)%19])
+	}
+	for _, tracking := range []bool{true, false} {
+		name := "tracking"
+		o := builtin.FaceNetOptions{}
+		if !tracking {
+			name, o.MaxReuse = "no-tracking", -1
+		}
+		b.Run(name, func(b *testing.B) {
+			rec := builtin.NewFaceNet(m, o)
+			engine, err := builtin.NewEngine(builtin.Options{Recognizer: rec})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				var lat latencies
+				var faces, late atomic.Int64
+				var mu sync.Mutex
+				cpu0 := cpuTime()
+				start := time.Now()
+				var wg sync.WaitGroup
+				for c := range cameras {
+					wg.Go(func() {
+						ctx := provider.WithSource(b.Context(), fmt.Sprintf("camera-%d", c))
+						// Staggered, as cameras are.
+						next := start.Add(time.Duration(c) * time.Second / cameras)
+						var ds []time.Duration
+						for i := 0; i < seconds; i++ {
+							time.Sleep(time.Until(next))
+							t0 := time.Now()
+							res, err := engine.Recognize(ctx, views[c][i%2])
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							d := time.Since(t0)
+							ds = append(ds, d)
+							faces.Add(int64(len(res.Faces)))
+							if d > time.Second {
+								late.Add(1)
+							}
+							next = next.Add(time.Second)
+						}
+						mu.Lock()
+						lat.add(ds)
+						mu.Unlock()
+					})
+				}
+				wg.Wait()
+				wall := time.Since(start)
+				cores := (cpuTime() - cpu0).Seconds() / wall.Seconds()
+				slices.Sort(lat.all)
+				st := rec.Stats()
+				b.ReportMetric(cores, "cores")
+				b.ReportMetric(float64(lat.pct(0.95).Microseconds())/1000, "p95-ms")
+				b.ReportMetric(0, "ns/op")
+				b.Logf("%d cameras × 1 frame/s for %ds (%s, %d cores): %d frames, %d faces, answers p50 %v, p95 %v, p99 %v, %d later than the next frame; CPU %.2f cores (%.0f%% of the machine); faces described %d, reused %d",
+					cameras, seconds, name, runtime.GOMAXPROCS(0), len(lat.all), faces.Load(), lat.pct(0.50).Round(time.Millisecond), lat.pct(0.95).Round(time.Millisecond), lat.pct(0.99).Round(time.Millisecond), late.Load(),
+					cores, 100*cores/float64(runtime.GOMAXPROCS(0)), st.Described, st.Reused)
+			}
+		})
+	}
+}
+
+// noisy adds sensor noise (±4 levels, deterministic per seed) to img.
+func noisy(img *facenet.Image, seed uint64) *facenet.Image {
+	out := &facenet.Image{Width: img.Width, Height: img.Height, Pix: make([]uint8, len(img.Pix))}
+	x := seed*0x9e3779b97f4a7c15 + 1
+	for i, v := range img.Pix {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		out.Pix[i] = uint8(min(255, max(0, int(v)+int(x%9)-4)))
+	}
+	return out
+}
+
+// cpuTime is the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -1,9 +1,11 @@
 package builtin
 
 import (
+	"cmp"
 	"context"
 	"image"
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +29,7 @@ const (
 	DefaultFaceScoreThreshold = 0.5
 	DefaultMinFaceSize        = 40
 	DefaultMaxReuse           = 10
+	DefaultMaxFaces           = 10
 	DefaultMaxReuseAge        = 5 * time.Second
 	DefaultTrackedSources     = 1024
 	DefaultSourceTTL          = time.Minute
@@ -52,8 +55,12 @@ type FaceNetOptions struct {
 	// poor to match and would only raise false alerts.
 	MinFaceSize int
 	// MaxReuse is how many consecutive frames a tracked face's descriptor
-	// is reused before the face is described again (default 10).
+	// is reused before the face is described again (default 10; negative:
+	// never reused).
 	MaxReuse int
+	// MaxFaces bounds the faces recognised in one picture (default 10):
+	// the largest are kept, so a crowd cannot make one frame cost seconds.
+	MaxFaces int
 	// MaxReuseAge is how long a descriptor is reused at most (default 5s).
 	MaxReuseAge time.Duration
 	// TrackedSources bounds the sources tracked at once (default 1024);
@@ -77,6 +84,9 @@ func (o FaceNetOptions) withDefaults() FaceNetOptions {
 	}
 	if o.MaxReuse == 0 {
 		o.MaxReuse = DefaultMaxReuse
+	}
+	if o.MaxFaces == 0 {
+		o.MaxFaces = DefaultMaxFaces
 	}
 	if o.MaxReuseAge == 0 {
 		o.MaxReuseAge = DefaultMaxReuseAge
@@ -175,14 +185,21 @@ func (f *FaceNet) Find(ctx context.Context, img image.Image, source string) ([]F
 	if source != "" {
 		prev = f.track.last(source, now)
 	}
+	dets = slices.DeleteFunc(dets, func(d facenet.Detection) bool {
+		box := boxOf(d.Box, rgb.Width, rgb.Height)
+		return min(box.Width, box.Height) < f.o.MinFaceSize
+	})
+	if len(dets) > f.o.MaxFaces {
+		slices.SortStableFunc(dets, func(a, b facenet.Detection) int {
+			return cmp.Compare(b.Box.Width*b.Box.Height, a.Box.Width*a.Box.Height)
+		})
+		dets = dets[:f.o.MaxFaces]
+	}
 	claimed := make([]bool, len(prev))
 	found := make([]Found, 0, len(dets))
 	next := make([]trackedFace, 0, len(dets))
 	for _, d := range dets {
 		box := boxOf(d.Box, rgb.Width, rgb.Height)
-		if min(box.Width, box.Height) < f.o.MinFaceSize {
-			continue
-		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

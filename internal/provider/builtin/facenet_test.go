@@ -64,6 +64,11 @@ func TestFaceNetFindsUsableFaces(t *testing.T) {
 	if err != nil || len(found) != 4 {
 		t.Fatalf("with MinFaceSize 24 and threshold 0.2: %d faces (%v), want 4", len(found), err)
 	}
+	// MaxFaces keeps the largest faces: 120×150 and 90×90.
+	found, err = builtin.NewFaceNet(&fakeNets{}, builtin.FaceNetOptions{MinFaceSize: 24, ScoreThreshold: 0.2, MaxFaces: 2}).Find(t.Context(), pic, "")
+	if err != nil || len(found) != 2 || found[0].Box.Width != 120 || found[1].Box.Width != 90 {
+		t.Fatalf("with MaxFaces 2: %+v (%v), want the 120 and 90 pixel faces", found, err)
+	}
 }
 
 func TestFaceNetSimilarityIsTheDistanceOnALine(t *testing.T) {
