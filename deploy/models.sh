@@ -3,7 +3,8 @@
 # networks of the npm package @vladmandic/face-api 1.7.15 (MIT), the tiny face
 # detector, the 68-point landmark net and the face recognition net.
 #
-#   deploy/models.sh [DIR]     DIR defaults to $ROLLCALL_MODELS_DIR, else <repo>/.local/models
+#   deploy/models.sh [DIR]     DIR defaults to $ROLLCALL_MODELS_DIR, else the
+#                              stack's directory ($ROLLCALL_STACK_DIR, default <repo>/.local)/models
 #
 # Install time only: Rollcall never downloads at run time. The package
 # tarball comes from the npm registry ($NPM_REGISTRY, default
@@ -32,7 +33,7 @@ die() {
 }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-dir=${1:-${ROLLCALL_MODELS_DIR:-$root/.local/models}}
+dir=${1:-${ROLLCALL_MODELS_DIR:-${ROLLCALL_STACK_DIR:-$root/.local}/models}}
 registry=${NPM_REGISTRY:-https://registry.npmjs.org}
 registry=${registry%/}
 
