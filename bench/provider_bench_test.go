@@ -20,10 +20,11 @@ import (
 	"github.com/rollcall/rollcall/internal/provider/builtin/synthetic"
 )
 
-// BenchmarkProviderRecognize measures the built-in provider recognising
-// 640×480 JPEG frames with 100 enrolled subjects (3 images each), with 2 and
-// 8 concurrent callers: in process, and over HTTP through NewServer. It
-// needs no services.
+// BenchmarkProviderRecognize measures the provider plumbing — the engine
+// in process and over HTTP through NewServer — with the synthetic matcher
+// (cheap, so the figures are the plumbing's): 640×480 JPEG frames, 100
+// enrolled subjects (3 images each), 2 and 8 concurrent callers. The real
+// face recognition's figures are BenchmarkFaceNet's. It needs no services.
 func BenchmarkProviderRecognize(b *testing.B) {
 	const subjects, framesPerRun = 100, 32
 	engine, err := builtin.NewEngine(builtin.Options{Recognizer: synthetic.New()})
