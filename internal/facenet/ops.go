@@ -13,10 +13,6 @@ type tensor struct {
 	d       []float32
 }
 
-func newTensor(h, w, c int) *tensor {
-	return &tensor{h: h, w: w, c: c, d: make([]float32, h*w*c)}
-}
-
 // arena hands out the buffers of one forward pass and takes them back
 // when a layer's output has been used, so that after the first frame a
 // pass allocates nothing: the networks' shapes do not depend on the image
