@@ -91,7 +91,7 @@ func BenchmarkFaceNet(b *testing.B) {
 		b.Run(name+"/pipeline-one-face", func(b *testing.B) {
 			jpg := frames.one.JPEG(85)
 			for b.Loop() {
-				src, _, err := image.Decode(bytesReader(jpg))
+				src, _, err := image.Decode(bytes.NewReader(jpg))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -228,5 +228,3 @@ func cpuTime() time.Duration {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

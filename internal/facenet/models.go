@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 )
 
@@ -19,7 +20,7 @@ type Models struct {
 // models.
 func Load(dir string) (*Models, error) {
 	read := func(path string) ([]byte, error) {
-		b, err := readFile(path)
+		b, err := os.ReadFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("facenet: model file %s is missing: run `%s` to fetch %s", path, fetchCommand, modelsVersion)
 		}

@@ -136,3 +136,93 @@ func scaled(img *Image, f float64) *Image {
 func scaleRect(r Rect, f float64) Rect {
 	return Rect{X: r.X * f, Y: r.Y * f, Width: r.Width * f, Height: r.Height * f}
 }
+
+// TestUprightBeatsFaceAPICrop: Describe turns faces upright, face-api's
+// crop (DescribeFaceAPI) does not. On the sample photos the upright
+// descriptors keep a face and its mirror image closer, and the one person
+// photographed twice closer, than face-api's; the figures are printed
+// (docs/providers.md quotes them).
+func TestUprightBeatsFaceAPICrop(t *testing.T) {
+	m := models(t)
+	type face struct {
+		label          string
+		upright, crop  []float32
+		mirrorU, mirrC float64
+	}
+	var faces []face
+	for _, name := range []string{"sample1.jpg", "sample2.jpg", "sample3.jpg", "sample4.jpg", "sample5.jpg", "sample6.jpg"} {
+		img := readImage(t, name)
+		mirror := img.Mirrored()
+		for i, d := range m.Detect(img, DetectOptions{}) {
+			if d.Score < clearFace {
+				continue
+			}
+			lm := m.Landmarks(img, d)
+			f := face{label: fmt.Sprintf("%s#%d", name, i), upright: m.Describe(img, lm), crop: m.DescribeFaceAPI(img, lm)}
+			box := Rect{X: float64(img.Width) - d.Box.X - d.Box.Width, Y: d.Box.Y, Width: d.Box.Width, Height: d.Box.Height}
+			if md, ok := nearest(m.Detect(mirror, DetectOptions{}), box); ok {
+				mlm := m.Landmarks(mirror, md)
+				f.mirrorU = Distance(f.upright, m.Describe(mirror, mlm))
+				f.mirrC = Distance(f.crop, m.DescribeFaceAPI(mirror, mlm))
+			}
+			faces = append(faces, f)
+		}
+	}
+	var mirrorU, mirrorC, pairU, pairC float64
+	var closeU, closeC, pairs int
+	for i, f := range faces {
+		mirrorU, mirrorC = max(mirrorU, f.mirrorU), max(mirrorC, f.mirrC)
+		for _, g := range faces[i+1:] {
+			u, c := Distance(f.upright, g.upright), Distance(f.crop, g.crop)
+			if samePerson(f.label, g.label) {
+				pairU, pairC = u, c
+				continue
+			}
+			pairs++
+			if u < 0.6 {
+				closeU++
+			}
+			if c < 0.6 {
+				closeC++
+			}
+		}
+	}
+	t.Logf("a face and its mirror image, largest distance: upright %.3f, face-api's crop %.3f", mirrorU, mirrorC)
+	t.Logf("one person in two photos: upright %.3f, face-api's crop %.3f", pairU, pairC)
+	t.Logf("pairs of different people closer than face-api's 0.6 cut: upright %d, face-api's crop %d, of %d", closeU, closeC, pairs)
+	if mirrorU >= mirrorC || pairU == 0 || pairU >= pairC {
+		t.Errorf("turning faces upright does not keep one person closer: mirror %.3f vs %.3f, two photos %.3f vs %.3f", mirrorU, mirrorC, pairU, pairC)
+	}
+}
+
+// TestZoomOutFindsCloseUps: the detector misses many faces that fill the
+// picture; the zoomed-out second look finds them. Every clear face of the
+// samples is cut out as a portrait (a square 1.5 times the face box).
+func TestZoomOutFindsCloseUps(t *testing.T) {
+	m := models(t)
+	var faces, plain, zoomed int
+	for _, name := range []string{"sample1.jpg", "sample2.jpg", "sample3.jpg", "sample4.jpg", "sample5.jpg", "sample6.jpg"} {
+		img := readImage(t, name)
+		for _, d := range m.Detect(img, DetectOptions{}) {
+			if d.Score < clearFace {
+				continue
+			}
+			side := 1.5 * max(d.Box.Width, d.Box.Height)
+			cx, cy := d.Box.X+d.Box.Width/2, d.Box.Y+d.Box.Height/2
+			x0, y0 := max(0, int(cx-side/2)), max(0, int(cy-side/2))
+			portrait := img.Crop(image.Rect(x0, y0, int(cx+side/2), int(cy+side/2)))
+			want := Rect{X: d.Box.X - float64(x0), Y: d.Box.Y - float64(y0), Width: d.Box.Width, Height: d.Box.Height}
+			faces++
+			if _, ok := nearest(m.Detect(portrait, DetectOptions{}), want); ok {
+				plain++
+			}
+			if _, ok := nearest(m.Detect(portrait, DetectOptions{ZoomOut: true}), want); ok {
+				zoomed++
+			}
+		}
+	}
+	t.Logf("%d portraits: %d faces found, %d with the zoomed-out second look", faces, plain, zoomed)
+	if zoomed <= plain || zoomed < faces-1 {
+		t.Errorf("zooming out found %d of %d portraits' faces (%d without)", zoomed, faces, plain)
+	}
+}

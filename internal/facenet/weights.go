@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 )
@@ -126,5 +125,3 @@ func (w *weights) unused() error {
 	}
 	return nil
 }
-
-func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

@@ -66,6 +66,12 @@ func PersonAPhotos() [][]byte {
 // PersonAIn is where PersonA's face is in the scene (sample3.jpg).
 var PersonAIn = image.Rect(1005, 253, 1329, 528)
 
+// IsPersonA reports whether a face box found in the scene is PersonA's:
+// it covers more than half of PersonAIn's width.
+func IsPersonA(box image.Rectangle) bool {
+	return box.Intersect(PersonAIn).Dx() > PersonAIn.Dx()/2
+}
+
 // Stranger returns sample2.jpg: one face the detector finds, of someone
 // who is not PersonA.
 func Stranger() []byte { return JPEG("sample2.jpg") }

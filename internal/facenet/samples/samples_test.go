@@ -48,7 +48,7 @@ func TestPersonA(t *testing.T) {
 	for i, d := range sd {
 		dist := facenet.Distance(her, sdesc[i])
 		box := image.Rect(int(d.Box.X), int(d.Box.Y), int(d.Box.X+d.Box.Width), int(d.Box.Y+d.Box.Height))
-		isHer := box.Intersect(PersonAIn).Dx() > PersonAIn.Dx()/2
+		isHer := IsPersonA(box)
 		t.Logf("scene face at %v (her: %v): distance %.3f to the portrait", box, isHer, dist)
 		if isHer != (dist < facenet.SameDistance) {
 			t.Errorf("scene face at %v: distance %.3f to her portrait, her: %v (cut %.2f)", box, dist, isHer, facenet.SameDistance)

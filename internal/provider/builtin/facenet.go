@@ -147,12 +147,7 @@ func (f *FaceNet) Similarity(a, b []float32) float64 {
 	if len(a) != len(b) || len(a) == 0 {
 		return 0
 	}
-	var sum float64
-	for i := range a {
-		d := float64(a[i]) - float64(b[i])
-		sum += d * d
-	}
-	return SimilarityFromDistance(math.Sqrt(sum))
+	return SimilarityFromDistance(facenet.Distance(a, b))
 }
 
 // SimilarityFromDistance maps a descriptor distance d to a similarity:

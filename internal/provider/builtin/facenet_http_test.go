@@ -59,7 +59,7 @@ func TestRealFacesOverHTTP(t *testing.T) {
 	}
 	for _, f := range res.Faces {
 		box := image.Rect(f.Box.X, f.Box.Y, f.Box.X+f.Box.Width, f.Box.Y+f.Box.Height)
-		isHer := box.Intersect(samples.PersonAIn).Dx() > samples.PersonAIn.Dx()/2
+		isHer := samples.IsPersonA(box)
 		t.Logf("face at %v: %q, similarity %.3f", box, f.Subject, f.Similarity)
 		if isHer != (f.Subject == "her") {
 			t.Errorf("face at %v named %q at %.3f (her: %v)", box, f.Subject, f.Similarity, isHer)
