@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rollcall/rollcall/contract"
@@ -49,6 +48,7 @@ func (a *Activities) loadCamera(ctx context.Context, cameraID string, timeout ti
 // ProbeCamera runs ffprobe on the camera and returns its stream info. A
 // camera failure is an application error typed by its class.
 func (a *Activities) ProbeCamera(ctx context.Context, cameraID string) (contract.ProbeOutcome, error) {
+	defer keepAlive(ctx)()
 	in, err := a.cameraInput(ctx, cameraID, defaultCameraProbeTimeout)
 	if err != nil {
 		return contract.ProbeOutcome{}, err
@@ -105,6 +105,7 @@ func (a *Activities) RecordCameraProbe(ctx context.Context, cameraID string, o c
 
 // CaptureSnapshot takes one JPEG from the camera and stores it under in.Key.
 func (a *Activities) CaptureSnapshot(ctx context.Context, in contract.SnapshotInput) (contract.SnapshotResult, error) {
+	defer keepAlive(ctx)()
 	fin, err := a.cameraInput(ctx, in.CameraID, defaultCameraSnapshotLimit)
 	if err != nil {
 		return contract.SnapshotResult{}, err
@@ -113,7 +114,6 @@ func (a *Activities) CaptureSnapshot(ctx context.Context, in contract.SnapshotIn
 	if err != nil {
 		return contract.SnapshotResult{}, cameraError(err)
 	}
-	activity.RecordHeartbeat(ctx, "captured")
 	if err := a.Blobs.Put(ctx, in.Key, bytes.NewReader(jpeg), int64(len(jpeg)), "image/jpeg"); err != nil {
 		return contract.SnapshotResult{}, err
 	}

@@ -21,6 +21,7 @@ import (
 // detection per face (source send-frame) and logs a pipeline event. A
 // frame captured from a camera is stored under key first.
 func (a *Activities) DetectFrame(ctx context.Context, in contract.DetectFrameInput, captureKey string) (contract.DetectFrameResult, error) {
+	defer keepAlive(ctx)()
 	res := contract.DetectFrameResult{ImageKey: in.ImageKey, Detections: []contract.FrameDetection{}}
 	var data []byte
 	var err error

@@ -26,6 +26,7 @@ var probeRetryPolicy = &temporal.RetryPolicy{
 func CameraProbeWorkflow(ctx workflow.Context, in contract.CameraProbeWorkflowInput) (contract.ProbeOutcome, error) {
 	pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 20 * time.Second,
+		HeartbeatTimeout:    RequestHeartbeatTimeout,
 		RetryPolicy:         probeRetryPolicy,
 	})
 	outcome, err := probe(pctx, in.CameraID)

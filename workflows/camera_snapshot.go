@@ -16,6 +16,7 @@ import (
 func CameraSnapshotWorkflow(ctx workflow.Context, in contract.CameraSnapshotWorkflowInput) (contract.SnapshotResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
+		HeartbeatTimeout:    RequestHeartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,

@@ -13,11 +13,21 @@ import (
 // DetectFrameWorkflowID is the ID of one send-frame request.
 func DetectFrameWorkflowID(requestID string) string { return "detect-frame/" + requestID }
 
+// RequestHeartbeatTimeout is the heartbeat timeout of the activities an
+// API call waits for (send-frame, test-connection, snapshot): they
+// heartbeat every second while they work, so a task no worker is running —
+// its worker died, or Temporal handed it to a poller that was shutting
+// down, which it can — is retried after this instead of after the
+// activity's whole start-to-close timeout, and the caller still gets its
+// answer within the API's wait.
+const RequestHeartbeatTimeout = 10 * time.Second
+
 // DetectFrameWorkflow runs one frame — uploaded, or captured now from a
 // camera — through the provider and stores the detections (send-frame).
 func DetectFrameWorkflow(ctx workflow.Context, in contract.DetectFrameInput) (contract.DetectFrameResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
+		HeartbeatTimeout:    RequestHeartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
 			BackoffCoefficient: 2,
