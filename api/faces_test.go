@@ -102,7 +102,10 @@ func (h *harness) mustGetFace(tok, id string) faceJSON {
 
 func (h *harness) waitFaceStatus(tok, id string, want ...string) faceJSON {
 	h.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	// Usually a second or two; the bound outlasts the enrolment's one-minute
+	// heartbeat timeout, after which Temporal retries a task it handed to a
+	// worker that was going away (the previous test's).
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		f := h.mustGetFace(tok, id)
 		for _, w := range want {
