@@ -6,9 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/jpeg"
 	"io"
 	"net/http"
@@ -22,6 +22,7 @@ import (
 	"github.com/rollcall/rollcall/contract"
 	"github.com/rollcall/rollcall/internal/auth"
 	"github.com/rollcall/rollcall/internal/blob"
+	"github.com/rollcall/rollcall/internal/exif"
 	"github.com/rollcall/rollcall/internal/imagecheck"
 	"github.com/rollcall/rollcall/store"
 )
@@ -317,26 +318,25 @@ func (s *Server) readBlob(ctx context.Context, key string) ([]byte, error) {
 }
 
 // cropFace cuts box out of a JPEG frame with half the box's size as margin
-// on every side, grown to at least 96×96 within the frame.
+// on every side, grown to at least 96×96 within the frame. The box is in
+// the frame as it is shown (turned as its EXIF orientation says, as the
+// provider saw it).
 func cropFace(frame []byte, box image.Rectangle) ([]byte, error) {
 	img, err := jpeg.Decode(bytes.NewReader(frame))
 	if err != nil {
 		return nil, err
 	}
+	img = exif.Upright(img, exif.Orientation(frame))
 	bounds := img.Bounds()
 	if box.Empty() || !box.Overlaps(bounds) {
 		return nil, fmt.Errorf("api: face box %v outside the frame %v", box, bounds)
 	}
 	mx, my := max(box.Dx()/2, (96-box.Dx()+1)/2), max(box.Dy()/2, (96-box.Dy()+1)/2)
 	r := image.Rect(box.Min.X-mx, box.Min.Y-my, box.Max.X+mx, box.Max.Y+my).Intersect(bounds)
-	sub, ok := img.(interface {
-		SubImage(image.Rectangle) image.Image
-	})
-	if !ok {
-		return nil, errors.New("api: frame cannot be cropped")
-	}
+	face := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	draw.Draw(face, face.Bounds(), img, r.Min, draw.Src)
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, sub.SubImage(r), &jpeg.Options{Quality: 92}); err != nil {
+	if err := jpeg.Encode(&buf, face, &jpeg.Options{Quality: 92}); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

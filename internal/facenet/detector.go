@@ -86,25 +86,38 @@ func (m *Models) Detect(img *Image, o DetectOptions) []Detection {
 	a.release(in)
 	found := decodeBoxes(out, img.Width, img.Height, o)
 	a.release(out)
-	if len(found) > 0 || !o.ZoomOut {
+	if !o.ZoomOut {
 		return found
 	}
 	// The detector misses many faces that fill most of the picture (a
 	// close-up portrait): look again at the picture in the middle of a
-	// black square twice its size.
-	size *= 2
-	sm := sampler{img: img, w: img.Width, h: img.Height, size: size, left: (size - img.Width) / 2, top: (size - img.Height) / 2, mean: detectorMean}
-	in = sm.tensor(a, o.InputSize)
-	out = m.detector.forward(a, in)
-	a.release(in)
-	found = decodeBoxes(out, size, size, o)
-	a.release(out)
-	for i := range found {
-		found[i].Box.X -= float64(sm.left)
-		found[i].Box.Y -= float64(sm.top)
+	// black square larger than it, at each of zoomOuts until a face is
+	// found.
+	for _, k := range zoomOuts {
+		if len(found) > 0 {
+			break
+		}
+		square := int(k * float64(size))
+		sm := sampler{img: img, w: img.Width, h: img.Height, size: square, left: (square - img.Width) / 2, top: (square - img.Height) / 2, mean: detectorMean}
+		in = sm.tensor(a, o.InputSize)
+		out = m.detector.forward(a, in)
+		a.release(in)
+		found = decodeBoxes(out, square, square, o)
+		a.release(out)
+		for i := range found {
+			found[i].Box.X -= float64(sm.left)
+			found[i].Box.Y -= float64(sm.top)
+		}
 	}
 	return found
 }
+
+// zoomOuts are the sizes, relative to the picture, of the black squares a
+// zoomed-out look puts it in: on the sample faces cut out as portraits
+// with margins of 10% to 100%, 7–17 of 19 are found at first look, 16–19
+// with a square twice the size, 19 with these three in turn
+// (TestZoomOutFindsCloseUps).
+var zoomOuts = []float64{1.5, 2, 3}
 
 // decodeBoxes turns the detector's grid into boxes in image pixels,
 // keeping those scoring above the threshold, then suppresses overlaps.
