@@ -320,7 +320,7 @@ func pngHeader(w, h uint32) []byte {
 }
 
 func TestProviderConfigAndTest(t *testing.T) {
-	h := newHarness(t)
+	h := newHarnessWith(t, realFaces(t))
 	_, admin := h.mustUserToken("root", auth.RoleAdmin)
 	_, viewer := h.mustUserToken("vera", auth.RoleViewer)
 	res := h.as(admin, "GET", "/api/v1/detections/provider/config", nil)

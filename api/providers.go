@@ -5,12 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/rollcall/rollcall/internal/auth"
-	"github.com/rollcall/rollcall/internal/facegen"
+	"github.com/rollcall/rollcall/internal/facenet/samples"
 	"github.com/rollcall/rollcall/internal/provider"
 	"github.com/rollcall/rollcall/internal/recognizer"
 	"github.com/rollcall/rollcall/internal/urlsafe"
@@ -163,11 +164,13 @@ func providerConfigProblem(err error) *Problem {
 	return fieldError(field, msg, nil)
 }
 
-// testImage is a synthetic photo of one person, the same on every call.
-func testImage() []byte {
-	img := facegen.NewPerson(20261125).Render(facegen.Scene{Width: 640, Height: 480, X: 0.5, Y: 0.5, Scale: 0.6, Brightness: 1})
-	return facegen.JPEG(img, 90)
-}
+// testImage is a real photo of one person (a portrait cut from face-api's
+// demo photos, MIT), the same on every call: real recognisers find no face
+// in a drawn one.
+var testImage = sync.OnceValue(func() []byte {
+	portrait, _ := samples.PersonA()
+	return portrait
+})
 
 func (s *Server) testProvider(ctx context.Context, _ *struct{}) (*TestProviderOutput, error) {
 	out := &TestProviderOutput{}

@@ -75,10 +75,15 @@ start_temporal() {
 	done
 	mkdir -p "$STATE_DIR/temporal"
 	# Every port is set explicitly, otherwise start-dev picks random ones.
+	# One partition per task queue: with the default four, a task written
+	# to a partition no poller is on waited up to a long poll (measured: a
+	# test-connection's first workflow task sat 48 s with a worker polling).
 	spawn temporal "$BIN_DIR/temporal" server start-dev --ip "$HOST" \
 		--port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" --http-port "$TEMPORAL_HTTP_PORT" \
 		--metrics-port "$TEMPORAL_METRICS_PORT" --db-filename "$STATE_DIR/temporal/temporal.db" \
-		--namespace "$TEMPORAL_NAMESPACE" --log-level warn
+		--namespace "$TEMPORAL_NAMESPACE" --log-level warn \
+		--dynamic-config-value matching.numTaskqueueReadPartitions=1 \
+		--dynamic-config-value matching.numTaskqueueWritePartitions=1
 	wait_up temporal 'server start-dev' 90 temporal_healthy || fail temporal "cluster health did not report SERVING within 90s"
 	wait_up temporal 'server start-dev' 30 temporal_ui_healthy || fail temporal "web UI on :$TEMPORAL_UI_PORT did not answer within 30s"
 	register_search_attributes
