@@ -46,11 +46,23 @@ type WorkerOptions struct {
 	Retention config.RetentionConfig
 }
 
+// DefaultWorkflowPollers is how many workflow task polls each worker keeps
+// open (see NewWorkers).
+const DefaultWorkflowPollers = 8
+
 // NewWorkers registers every workflow and activity: short work on the
 // default task queue, camera streams on their own queue.
 func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
+	// Eight workflow pollers, not the SDK's two: the SDK splits them between
+	// this queue and the worker's sticky queue, and after a few tasks of one
+	// workflow its backlog hint can send every poll to the sticky queue,
+	// where an empty poll waits out a long poll. With two, nobody polled
+	// this queue for up to 48 s (read from test histories: a
+	// test-connection's first workflow task waited 48 s with this worker
+	// running), longer than an API call waits. With eight, polls already
+	// waiting here stay.
 	def := worker.New(c, TaskQueueDefault, worker.Options{WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError,
-		Interceptors: o.Interceptors})
+		Interceptors: o.Interceptors, MaxConcurrentWorkflowTaskPollers: DefaultWorkflowPollers})
 	def.RegisterWorkflow(workflows.CleanupWorkflow)
 	def.RegisterWorkflow(workflows.CameraProbeWorkflow)
 	def.RegisterWorkflow(workflows.CameraSnapshotWorkflow)
@@ -71,7 +83,8 @@ func NewWorkers(c client.Client, o WorkerOptions) []worker.Worker {
 	// Heartbeats reach Temporal at least every 2 s, so a stream notices a
 	// pause, a reconfigure or a cancellation within that.
 	streams := worker.New(c, TaskQueueStreams, worker.Options{MaxHeartbeatThrottleInterval: 2 * time.Second,
-		WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError, Interceptors: o.Interceptors})
+		WorkerStopTimeout: o.StopTimeout, OnFatalError: o.OnFatalError, Interceptors: o.Interceptors,
+		MaxConcurrentWorkflowTaskPollers: DefaultWorkflowPollers})
 	streams.RegisterWorkflow(workflows.CameraStreamWorkflow)
 	streams.RegisterActivity(o.Activities)
 	// Sessions hold a slot each for hours: a worker takes at most
