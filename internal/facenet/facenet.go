@@ -104,14 +104,14 @@ func fromYCbCr(img *Image, s *image.YCbCr) {
 	case image.YCbCrSubsampleRatio410:
 		cw, ch = 4, 2
 	}
-	b := s.Rect
+	r := s.Rect
 	for y := 0; y < img.Height; y++ {
 		ys := s.Y[y*s.YStride:]
-		crow := ((b.Min.Y+y)/ch - s.Rect.Min.Y/ch) * s.CStride
+		crow := ((r.Min.Y+y)/ch - r.Min.Y/ch) * s.CStride
 		cb, cr := s.Cb[crow:], s.Cr[crow:]
 		out := img.Pix[3*y*img.Width : 3*(y+1)*img.Width]
 		for x := 0; x < img.Width; x++ {
-			ci := (b.Min.X+x)/cw - s.Rect.Min.X/cw
+			ci := (r.Min.X+x)/cw - r.Min.X/cw
 			// color.YCbCrToRGB's arithmetic, which the compiler does not
 			// inline: a call per pixel was a third of the conversion.
 			yy := int32(ys[x]) * 0x10101
